@@ -1,0 +1,415 @@
+/* ggufkit.h - the one public header of libggufkit.
+ *
+ * Conventions (apply to every function below unless it says otherwise):
+ * - Every fallible call returns a gk_status and, when given a non-NULL gk_err*, fills it with the
+ *   same status plus a message that says what and where (key or tensor name, byte offset).
+ * - Library code never aborts or exits on bad input. Every number read from a file is checked
+ *   against the bytes that remain and against overflow before it is used.
+ * - Handles are created by *_open / *_new and released by *_free / *_close; passing NULL to a
+ *   free/close function is a no-op.
+ * - Sizes are in bytes; tensor shapes use ggml order: ne[0] is the row length.
+ */
+#ifndef GGUFKIT_H
+#define GGUFKIT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ------------------------------------------------------------------------------------------ */
+/* Status codes. Each rejection the readers make has its own code (spec/errors.md).            */
+
+typedef enum gk_status {
+    GK_OK = 0,
+    /* system / caller */
+    GK_E_INVALID_ARG = 1,  /* the caller passed something unusable */
+    GK_E_NOMEM,            /* allocation failed */
+    GK_E_IO,               /* open/read/write/fsync/rename failed */
+    GK_E_UNSUPPORTED,      /* valid, but not something this build can do */
+    GK_E_INTERNAL,         /* a bug: an invariant did not hold */
+    /* a file is malformed (GGUF) */
+    GK_E_TRUNCATED = 100,  /* a field or record runs past the end of the input */
+    GK_E_BAD_MAGIC,        /* first 4 bytes are not "GGUF" */
+    GK_E_BAD_VERSION,      /* version 0 or > 3 */
+    GK_E_TOO_MANY,         /* a count (tensors, kvs, array elements) exceeds what the bytes can hold */
+    GK_E_OVERFLOW,         /* a size or offset computation overflows 64 bits */
+    GK_E_EMPTY_KEY,        /* a metadata key of length 0 */
+    GK_E_DUP_KEY,          /* the same metadata key twice */
+    GK_E_BAD_VALUE_TYPE,   /* metadata value/element type id >= 13 */
+    GK_E_BAD_STRING,       /* string longer than the limit (1 GiB) */
+    GK_E_BAD_ALIGNMENT,    /* general.alignment not u32, or 0, or not a power of two */
+    GK_E_BAD_TENSOR_NAME,  /* empty tensor name */
+    GK_E_DUP_TENSOR,       /* the same tensor name twice */
+    GK_E_BAD_NDIMS,        /* n_dims > 4 */
+    GK_E_BAD_DIM,          /* a dimension that is negative as i64, or element count overflow */
+    GK_E_BAD_TYPE,         /* tensor type id outside the table */
+    GK_E_REMOVED_TYPE,     /* tensor type id that ggml removed (4, 5, 31-33, 36-38) */
+    GK_E_BAD_SHAPE,        /* ne[0] not a multiple of the type's block size */
+    GK_E_MISALIGNED,       /* tensor offset not a multiple of the alignment */
+    GK_E_OUT_OF_BOUNDS,    /* tensor data runs past the end of the file */
+    GK_E_OVERLAP,          /* two tensors' data regions overlap */
+    GK_E_NESTING,          /* nested arrays deeper than the reader allows */
+    GK_E_SPLIT,            /* a split set is inconsistent (missing part, split.* keys disagree) */
+    /* other containers and sources */
+    GK_E_BAD_JSON = 150,   /* JSON that does not parse or lacks a required member */
+    GK_E_BAD_DTYPE,        /* unknown or unusable dtype */
+    GK_E_SIZE_MISMATCH,    /* byte size disagrees with dtype x shape */
+    GK_E_BAD_ARCHIVE,      /* archive/bundle problem */
+    GK_E_UNSAFE_PATH,      /* absolute path, "..", link or device in an archive */
+    GK_E_NOT_FOUND,        /* a required member (file, tensor, key) is absent */
+    /* findings (not errors of the tool) */
+    GK_E_MISMATCH = 200,   /* content differs from what was expected (hash check) */
+    GK_E_INVALID_DATA,     /* NaN/Inf or otherwise invalid tensor data */
+} gk_status;
+
+/* Short stable name, e.g. "truncated", "dup_key". */
+const char *gk_status_name(gk_status s);
+/* CLI exit code for a status: 0 ok, 1 a finding about the file, 2 usage, 3 I/O/system. */
+int gk_status_exit_code(gk_status s);
+
+typedef struct gk_err {
+    gk_status status;
+    uint64_t offset;      /* byte offset the message refers to (valid if has_offset) */
+    int has_offset;
+    char msg[512];
+} gk_err;
+
+/* Sets *e (if non-NULL) and returns s. printf-style message. */
+gk_status gk_err_set(gk_err *e, gk_status s, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 3, 4)))
+#endif
+    ;
+/* Same, recording a byte offset (the message should mention it too). */
+gk_status gk_err_set_at(gk_err *e, gk_status s, uint64_t offset, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 4, 5)))
+#endif
+    ;
+
+/* ------------------------------------------------------------------------------------------ */
+/* The ggml type table (format-facts §2). What a reader must know; the compute traits for the  */
+/* same ids live in the kernels library (gk_kernels_*).                                        */
+
+enum {
+    GK_TYPE_F32 = 0, GK_TYPE_F16 = 1, GK_TYPE_Q4_0 = 2, GK_TYPE_Q4_1 = 3,
+    GK_TYPE_Q5_0 = 6, GK_TYPE_Q5_1 = 7, GK_TYPE_Q8_0 = 8, GK_TYPE_Q8_1 = 9,
+    GK_TYPE_Q2_K = 10, GK_TYPE_Q3_K = 11, GK_TYPE_Q4_K = 12, GK_TYPE_Q5_K = 13,
+    GK_TYPE_Q6_K = 14, GK_TYPE_Q8_K = 15, GK_TYPE_IQ2_XXS = 16, GK_TYPE_IQ2_XS = 17,
+    GK_TYPE_IQ3_XXS = 18, GK_TYPE_IQ1_S = 19, GK_TYPE_IQ4_NL = 20, GK_TYPE_IQ3_S = 21,
+    GK_TYPE_IQ2_S = 22, GK_TYPE_IQ4_XS = 23, GK_TYPE_I8 = 24, GK_TYPE_I16 = 25,
+    GK_TYPE_I32 = 26, GK_TYPE_I64 = 27, GK_TYPE_F64 = 28, GK_TYPE_IQ1_M = 29,
+    GK_TYPE_BF16 = 30, GK_TYPE_TQ1_0 = 34, GK_TYPE_TQ2_0 = 35, GK_TYPE_MXFP4 = 39,
+    GK_TYPE_NVFP4 = 40, GK_TYPE_Q1_0 = 41, GK_TYPE_Q2_0 = 42,
+    GK_TYPE_COUNT = 43
+};
+
+enum {
+    GK_TF_REMOVED   = 1u << 0, /* id no longer exists in ggml: empty row */
+    GK_TF_FLOAT     = 1u << 1, /* plain float elements (f32, f16, bf16, f64) */
+    GK_TF_INT       = 1u << 2, /* plain integer elements */
+    GK_TF_QUANTIZED = 1u << 3, /* block-quantized */
+    GK_TF_GRID      = 1u << 4, /* decoding needs a lookup grid (IQ1/IQ2/IQ3) */
+    GK_TF_ACT_ONLY  = 1u << 5, /* activation-only type (q8_1, q8_K), never normally stored */
+};
+
+typedef struct gk_type_info {
+    uint32_t id;
+    const char *name;       /* ggml_type_name, e.g. "q4_K"; for removed ids the old name */
+    uint32_t blck_size;     /* elements per block; 0 for removed ids */
+    uint32_t type_size;     /* bytes per block; 0 for removed ids */
+    uint32_t flags;         /* GK_TF_* */
+} gk_type_info;
+
+/* NULL for an id >= GK_TYPE_COUNT. Removed ids return their (empty) row with GK_TF_REMOVED. */
+const gk_type_info *gk_type_info_get(uint32_t id);
+/* 1 if the id is a live type that files may contain. */
+int gk_type_is_valid(uint32_t id);
+/* Case-insensitive lookup by ggml name ("Q4_K" finds q4_K); -1 if unknown or removed. */
+int gk_type_from_name(const char *name);
+/* Bytes for n elements (n must be a multiple of the block size); 0 and *ok=0 on overflow/misuse. */
+uint64_t gk_type_nbytes(uint32_t id, uint64_t n_elements, int *ok);
+/* Bits per weight: 8 * type_size / blck_size. */
+double gk_type_bpw(uint32_t id);
+
+/* ------------------------------------------------------------------------------------------ */
+/* GGUF metadata values.                                                                       */
+
+typedef enum gk_vtype {
+    GK_V_U8 = 0, GK_V_I8 = 1, GK_V_U16 = 2, GK_V_I16 = 3, GK_V_U32 = 4, GK_V_I32 = 5,
+    GK_V_F32 = 6, GK_V_BOOL = 7, GK_V_STR = 8, GK_V_ARR = 9, GK_V_U64 = 10, GK_V_I64 = 11,
+    GK_V_F64 = 12, GK_V_COUNT = 13
+} gk_vtype;
+
+/* Name as ggml prints it: "u8", "i8", ..., "str", "arr", "u64", "i64", "f64"; NULL if invalid. */
+const char *gk_vtype_name(uint32_t t);
+/* Size of one scalar of type t in bytes (0 for STR/ARR/invalid). */
+size_t gk_vtype_size(uint32_t t);
+
+typedef struct gk_str {
+    const char *ptr;   /* not NUL-terminated in general (but the readers add a NUL after it) */
+    uint64_t len;
+} gk_str;
+
+typedef struct gk_value gk_value;
+struct gk_value {
+    uint32_t type;                 /* gk_vtype */
+    union {
+        uint8_t u8; int8_t i8; uint16_t u16; int16_t i16; uint32_t u32; int32_t i32;
+        float f32; uint8_t b;      /* bool: the raw byte as stored (0/1 normally) */
+        uint64_t u64; int64_t i64; double f64;
+    } v;
+    gk_str str;                    /* GK_V_STR */
+    struct {
+        uint32_t type;             /* element type */
+        uint64_t n;                /* element count */
+        const void *data;          /* numeric/bool: n packed host-endian elements;
+                                      STR: gk_str[n]; ARR: gk_value[n] (each of type ARR) */
+    } arr;                         /* GK_V_ARR */
+};
+
+typedef struct gk_kv {
+    gk_str key;
+    gk_value val;
+    uint64_t offset;               /* file offset where the key string starts (reader output) */
+} gk_kv;
+
+/* Numeric value of a scalar of any integer/bool type; *ok=0 if not an integer scalar. */
+int64_t gk_value_as_i64(const gk_value *v, int *ok);
+uint64_t gk_value_as_u64(const gk_value *v, int *ok);   /* *ok=0 also when negative */
+double gk_value_as_f64(const gk_value *v, int *ok);     /* any numeric scalar */
+/* Element i of a numeric array as double/i64 (bounds and type checked). */
+double gk_array_get_f64(const gk_value *arr, uint64_t i, int *ok);
+int64_t gk_array_get_i64(const gk_value *arr, uint64_t i, int *ok);
+
+/* ------------------------------------------------------------------------------------------ */
+/* GGUF reader.                                                                                */
+
+#define GK_MAX_DIMS 4
+#define GK_DEFAULT_ALIGNMENT 32u
+#define GK_MAX_STRING (1024ull * 1024ull * 1024ull)   /* ggml's limit: 1 GiB */
+#define GK_MAX_NESTING 8                             /* nested array depth the reader accepts */
+
+typedef struct gk_tensor {
+    gk_str name;
+    uint32_t n_dims;
+    uint64_t ne[GK_MAX_DIMS];      /* unused dims are 1 */
+    uint32_t type;                 /* ggml type id */
+    uint64_t offset;               /* as stored: relative to the data section */
+    uint64_t nbytes;               /* type_size * nelements / blck_size */
+    uint64_t info_offset;          /* file offset of this tensor-info record */
+    const uint8_t *data;           /* mapped/memory readers: the bytes (host-unswapped);
+                                      NULL for the streaming reader or when out of bounds */
+} gk_tensor;
+
+/* Reader flags. */
+enum {
+    GK_READ_NO_BOUNDS = 1u << 0,   /* do not require tensor data inside the file (header-only
+                                      inputs, e.g. a truncated download being diagnosed) */
+};
+
+typedef struct gk_gguf_priv gk_gguf_priv;
+typedef struct gk_gguf {
+    uint32_t version;              /* 1, 2 or 3 */
+    int big_endian;                /* 1 if every multi-byte field is big-endian */
+    uint32_t alignment;            /* general.alignment or 32 */
+    uint64_t n_kv;
+    gk_kv *kv;                     /* in file order */
+    uint64_t n_tensors;
+    gk_tensor *tensors;            /* in tensor-info order */
+    uint64_t infos_end;            /* file offset just past the last tensor info */
+    uint64_t data_start;           /* pad(infos_end): absolute offset of the data section */
+    uint64_t file_size;            /* total input size (stream: bytes seen so far when known) */
+    uint64_t data_end;             /* max over tensors of data_start + offset + nbytes
+                                      (data_start when there are no tensors) */
+    int contiguous;                /* offsets follow ggml's rule: tensor i at sum pad(nbytes) of j<i */
+    int final_padding;             /* the padding after the last tensor (or, with no tensors,
+                                      after the infos) is present */
+    uint64_t trailing_bytes;       /* bytes after pad(data_end) (or after infos_end) */
+    int has_long_names;            /* some tensor name is >= 64 bytes (llama.cpp refuses) */
+    int has_nested_arrays;         /* some metadata array holds arrays (llama.cpp refuses) */
+    const uint8_t *base;           /* the whole input, for mapped/memory readers; else NULL */
+    gk_gguf_priv *priv;
+} gk_gguf;
+
+/* mmap a file (zero-copy: tensor data are pointers into the mapping). */
+gk_status gk_gguf_open(const char *path, unsigned flags, gk_gguf **out, gk_err *err);
+/* Parse a buffer the caller keeps alive until gk_gguf_close. */
+gk_status gk_gguf_from_memory(const void *buf, size_t size, unsigned flags, gk_gguf **out,
+                              gk_err *err);
+void gk_gguf_close(gk_gguf *g);
+/* Index of key / tensor name, or -1. */
+int64_t gk_gguf_find_kv(const gk_gguf *g, const char *key);
+int64_t gk_gguf_find_tensor(const gk_gguf *g, const char *name);
+/* Convenience: the value of a key if present and of the given type, else NULL. */
+const gk_value *gk_gguf_get(const gk_gguf *g, const char *key, uint32_t type);
+
+/* Forward-only streaming reader: header, metadata, tensor infos, then each tensor's bytes in file
+ * (offset) order. For pipes, archives and bundles. Memory use: the metadata plus a small buffer. */
+typedef int64_t (*gk_read_fn)(void *ctx, void *buf, size_t n); /* bytes read, 0 at EOF, <0 error */
+typedef struct gk_gguf_stream gk_gguf_stream;
+gk_status gk_gguf_stream_open(gk_read_fn read, void *ctx, unsigned flags, gk_gguf_stream **out,
+                              gk_err *err);
+/* The parsed header (valid until gk_gguf_stream_close). tensors[i].data is NULL. */
+const gk_gguf *gk_gguf_stream_header(const gk_gguf_stream *s);
+/* Advance to the next tensor in file order; *index receives its tensor-info index, or -1 when
+ * there are no more tensors. Skips (and does not return) padding and gap bytes. */
+gk_status gk_gguf_stream_next(gk_gguf_stream *s, int64_t *index, gk_err *err);
+/* Read up to n bytes of the current tensor; *got is 0 when the tensor is exhausted. A premature
+ * end of input is GK_E_TRUNCATED naming the tensor. */
+gk_status gk_gguf_stream_read(gk_gguf_stream *s, void *buf, size_t n, size_t *got, gk_err *err);
+/* After the last tensor: consume the rest and report final padding / trailing bytes into the
+ * header (final_padding, trailing_bytes, file_size). */
+gk_status gk_gguf_stream_finish(gk_gguf_stream *s, gk_err *err);
+void gk_gguf_stream_close(gk_gguf_stream *s);
+
+/* A model over a split set (model-00001-of-0000N.gguf ...) or a single file. */
+typedef struct gk_model_tensor {
+    const gk_tensor *t;            /* points into parts[file]->tensors */
+    uint32_t file;                 /* part index */
+} gk_model_tensor;
+typedef struct gk_model {
+    uint32_t n_parts;
+    gk_gguf **parts;               /* parts[0] carries the model's metadata */
+    char **paths;
+    uint64_t n_tensors;
+    gk_model_tensor *tensors;      /* all tensors, part by part, in info order */
+} gk_model;
+/* Opens PATH; if its name matches <prefix>-NNNNN-of-MMMMM.gguf (or it carries split.count > 1),
+ * opens every part, checks split.no / split.count / split.tensors.count and name uniqueness. */
+gk_status gk_model_open(const char *path, unsigned flags, gk_model **out, gk_err *err);
+void gk_model_close(gk_model *m);
+/* Split file name: "<prefix>-%05d-of-%05d.gguf" with no = split.no + 1. Returns bytes needed. */
+size_t gk_split_path(char *buf, size_t cap, const char *prefix, uint32_t split_no,
+                     uint32_t split_count);
+
+/* ------------------------------------------------------------------------------------------ */
+/* GGUF writer: header, metadata, tensor infos, then tensor data with alignment padding, to a  */
+/* temporary file beside the destination; fsync; rename. Deterministic.                        */
+
+/* Swaps n_blocks blocks of a quantized type in place (supplied by the kernels library). */
+typedef void (*gk_byteswap_fn)(void *blocks, size_t n_blocks);
+
+typedef struct gk_write_opts {
+    uint32_t version;              /* 0 means 3 */
+    int big_endian;                /* write a big-endian file */
+    uint32_t alignment;            /* 0 means 32; must match general.alignment if that key is given */
+    int no_empty_padding;          /* with 0 tensors, omit the padding after the metadata (as
+                                      gguf-py's vocab-only files do) */
+    /* For big-endian output of quantized types: per type id, the block swap; NULL entries mean
+     * "cannot swap" (GK_E_UNSUPPORTED). Plain float/int types are swapped by the writer. */
+    gk_byteswap_fn const *byteswap;/* array of GK_TYPE_COUNT or NULL */
+} gk_write_opts;
+
+typedef struct gk_writer gk_writer;
+
+/* Opens "<dst>.tmp.XXXXXX" beside dst. Nothing appears under dst until gk_writer_finish. */
+gk_status gk_writer_open(const char *dst, const gk_write_opts *opts, gk_writer **out, gk_err *err);
+/* Writes header, metadata and tensor infos (offsets computed contiguously in the given order;
+ * tensors[i].offset and .nbytes are ignored on input). kv[] and tensors[] may be freed after. */
+gk_status gk_writer_begin(gk_writer *w, const gk_kv *kv, uint64_t n_kv, const gk_tensor *tensors,
+                          uint64_t n_tensors, gk_err *err);
+/* Offset (relative to the data section) assigned to tensor i by gk_writer_begin. */
+uint64_t gk_writer_tensor_offset(const gk_writer *w, uint64_t i);
+/* Appends bytes of the tensors, in order; chunks may cross tensor boundaries; padding between
+ * tensors is inserted automatically. Data is given little-endian. */
+gk_status gk_writer_write(gk_writer *w, const void *data, size_t n, gk_err *err);
+/* Checks every tensor got exactly its bytes, writes the final padding, fsyncs, renames. */
+gk_status gk_writer_finish(gk_writer *w, gk_err *err);
+/* Frees the writer; if not finished, removes the temporary file. */
+void gk_writer_free(gk_writer *w);
+/* XXH3-128 of tensor i's bytes as written (little-endian data), available after its data is
+ * complete: hi/lo halves. Returns 0 if not yet available. */
+int gk_writer_tensor_hash(const gk_writer *w, uint64_t i, uint64_t *hi, uint64_t *lo);
+
+/* Serialise to a caller-provided growable buffer instead of a file (tests, fuzzing). */
+gk_status gk_writer_open_memory(const gk_write_opts *opts, gk_writer **out, gk_err *err);
+/* After finish on a memory writer: the bytes (owned by the writer). */
+const uint8_t *gk_writer_memory(const gk_writer *w, size_t *size);
+
+/* Convenience: write g (a reader's result, e.g. after editing kv/tensors) with its own data.
+ * Used for round trips: same version, byte order, alignment and padding choices. */
+gk_status gk_gguf_write_copy(const gk_gguf *g, const char *dst, gk_err *err);
+
+/* ------------------------------------------------------------------------------------------ */
+/* Kernels: compute traits per type, selected per ISA once into a context.                     */
+
+typedef enum gk_isa { GK_ISA_SCALAR = 0, GK_ISA_AVX2 = 1, GK_ISA_AVX512 = 2, GK_ISA_COUNT } gk_isa;
+
+/* Dequantize k elements (k a multiple of the block size). Pointers may be unaligned. */
+typedef void (*gk_to_float_fn)(const void *x, float *y, int64_t k);
+/* ggml_quantize_chunk semantics: nrows rows of n_per_row; imatrix (n_per_row weights, may be
+ * NULL) used by types that take importance weights. Returns bytes written. */
+typedef size_t (*gk_quantize_fn)(const float *x, void *y, int64_t nrows, int64_t n_per_row,
+                                 const float *imatrix);
+/* Activation quantization as ggml's x86 CPU backend does it (from_float of a vec_dot_type). */
+typedef void (*gk_from_float_fn)(const float *x, void *y, int64_t k);
+/* Dot product of one weight row (type T) with one activation row (T's vec_dot_type). */
+typedef float (*gk_vec_dot_fn)(int64_t n, const void *w, const void *a);
+/* Validates nbytes of data: returns -1 if all is valid, else the index of the first bad block
+ * (or element, for plain types). */
+typedef int64_t (*gk_validate_fn)(const void *data, size_t nbytes);
+
+typedef struct gk_kernel_row {
+    uint32_t type;
+    uint32_t vec_dot_type;                 /* activation type vec_dot pairs with */
+    gk_to_float_fn to_float[GK_ISA_COUNT];   /* NULL entries fall back to a lower ISA */
+    gk_quantize_fn quantize[GK_ISA_COUNT];
+    gk_from_float_fn from_float[GK_ISA_COUNT]; /* for types used as activations */
+    gk_vec_dot_fn vec_dot[GK_ISA_COUNT];
+    gk_validate_fn validate;
+    gk_byteswap_fn byteswap;
+    int uses_imatrix;                      /* quantize reads importance weights */
+    double dot_tol;                        /* relative tolerance of vec_dot vs exact f64 of the
+                                              dequantized operands (for tests) */
+} gk_kernel_row;
+
+/* The static traits row of a type (NULL for ids without compute support). */
+const gk_kernel_row *gk_kernel_row_get(uint32_t type);
+
+typedef struct gk_kfns {
+    gk_to_float_fn to_float;
+    gk_quantize_fn quantize;
+    gk_from_float_fn from_float;
+    gk_vec_dot_fn vec_dot;
+    gk_validate_fn validate;
+    gk_byteswap_fn byteswap;
+    uint32_t vec_dot_type;
+} gk_kfns;
+
+typedef struct gk_kctx {
+    gk_isa isa;
+    gk_kfns fn[GK_TYPE_COUNT];
+    gk_byteswap_fn byteswap[GK_TYPE_COUNT];  /* for gk_write_opts.byteswap */
+} gk_kctx;
+
+/* Best ISA this CPU supports (cpuid; SCALAR on non-x86). */
+gk_isa gk_cpu_isa(void);
+const char *gk_isa_name(gk_isa isa);
+/* Fills ctx for an ISA: isa < 0 means GGUFKIT_ISA from the environment if set, else gk_cpu_isa().
+ * Asking for an ISA the CPU lacks is GK_E_UNSUPPORTED. */
+gk_status gk_kctx_init(gk_kctx *ctx, int isa, gk_err *err);
+
+/* fp16 / bf16 conversions as ggml does them (format-facts §3.0). */
+uint16_t gk_fp32_to_fp16(float f);
+float gk_fp16_to_fp32(uint16_t h);
+uint16_t gk_fp32_to_bf16(float f);
+float gk_bf16_to_fp32(uint16_t h);
+
+/* A small thread pool for row-parallel work. */
+typedef struct gk_pool gk_pool;
+/* n_threads <= 0: number of online CPUs. */
+gk_status gk_pool_create(int n_threads, gk_pool **out, gk_err *err);
+int gk_pool_size(const gk_pool *p);
+/* Runs fn(ctx, task, thread) for task in [0, n_tasks) across the pool; returns when all are done. */
+void gk_pool_run(gk_pool *p, int64_t n_tasks, void (*fn)(void *ctx, int64_t task, int thread),
+                 void *ctx);
+void gk_pool_free(gk_pool *p);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* GGUFKIT_H */

@@ -1,0 +1,4 @@
+/* Kernel rows: q6_K Q6_K Q8_K. (Filled in by the kernels work; placeholder rows have no functions.) */
+#include "kernels_int.h"
+
+const gk_kernel_row gk_krow_q6_K = {.type = GK_TYPE_Q6_K, .vec_dot_type = GK_TYPE_Q8_K};
