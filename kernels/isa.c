@@ -5,17 +5,34 @@
 #include <string.h>
 #include <strings.h>
 
+#if GK_X86
+#include <cpuid.h>
+
+static uint64_t xgetbv0(void) {
+    uint32_t lo, hi;
+    __asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
+    return ((uint64_t)hi << 32) | lo;
+}
+#endif
+
+/* cpuid leaves 1 and 7, plus XCR0 to check that the OS saves the YMM/ZMM state. */
 gk_isa gk_cpu_isa(void) {
 #if GK_X86
-    __builtin_cpu_init();
-    if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
-        __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq") &&
-        __builtin_cpu_supports("avx512vnni") && __builtin_cpu_supports("fma") &&
-        __builtin_cpu_supports("bmi2"))
+    unsigned a, b, c, d;
+    if (!__get_cpuid(1, &a, &b, &c, &d)) return GK_ISA_SCALAR;
+    int fma = (c >> 12) & 1, osxsave = (c >> 27) & 1, f16c = (c >> 29) & 1, avx = (c >> 28) & 1;
+    if (!osxsave || !avx) return GK_ISA_SCALAR;
+    uint64_t xcr0 = xgetbv0();
+    if ((xcr0 & 0x6) != 0x6) return GK_ISA_SCALAR;          /* XMM and YMM state */
+    if (!__get_cpuid_count(7, 0, &a, &b, &c, &d)) return GK_ISA_SCALAR;
+    int avx2 = (b >> 5) & 1, bmi2 = (b >> 8) & 1;
+    int avx512f = (b >> 16) & 1, avx512dq = (b >> 17) & 1, avx512bw = (b >> 30) & 1,
+        avx512vl = (b >> 31) & 1, vnni = (c >> 11) & 1;
+    int zmm_state = (xcr0 & 0xe6) == 0xe6;                  /* opmask, ZMM hi256, hi16 ZMM */
+    if (avx2 && fma && f16c && bmi2 && avx512f && avx512dq && avx512bw && avx512vl && vnni &&
+        zmm_state)
         return GK_ISA_AVX512;
-    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") &&
-        __builtin_cpu_supports("bmi2") && __builtin_cpu_supports("f16c"))
-        return GK_ISA_AVX2;
+    if (avx2 && fma && f16c && bmi2) return GK_ISA_AVX2;
 #endif
     return GK_ISA_SCALAR;
 }
