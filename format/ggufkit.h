@@ -14,6 +14,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -134,6 +135,17 @@ int gk_type_from_name(const char *name);
 uint64_t gk_type_nbytes(uint32_t id, uint64_t n_elements, int *ok);
 /* Bits per weight: 8 * type_size / blck_size. */
 double gk_type_bpw(uint32_t id);
+
+/* llama.cpp file types (general.file_type, format-facts §5.1). */
+typedef struct gk_ftype_info {
+    uint32_t ftype;            /* llama_ftype value */
+    const char *name;          /* CLI name, e.g. "Q4_K_M" */
+    uint32_t default_type;     /* the ggml type most tensors get */
+} gk_ftype_info;
+/* NULL if the number is not a (live) llama_ftype. */
+const gk_ftype_info *gk_ftype_get(uint32_t ftype);
+/* Case-insensitive name (also the aliases Q3_K/Q4_K/Q5_K and plain numbers); NULL if unknown. */
+const gk_ftype_info *gk_ftype_from_name(const char *name);
 
 /* ------------------------------------------------------------------------------------------ */
 /* GGUF metadata values.                                                                       */
@@ -333,6 +345,33 @@ const uint8_t *gk_writer_memory(const gk_writer *w, size_t *size);
 /* Convenience: write g (a reader's result, e.g. after editing kv/tensors) with its own data.
  * Used for round trips: same version, byte order, alignment and padding choices. */
 gk_status gk_gguf_write_copy(const gk_gguf *g, const char *dst, gk_err *err);
+
+/* ------------------------------------------------------------------------------------------ */
+/* JSON output for reports (design.md conventions: %.9g f32, %.17g f64, exact 64-bit integers,   */
+/* "nan"/"inf"/"-inf" strings, null for absent; invalid UTF-8 bytes become U+FFFD).             */
+
+#define GK_JSON_MAX_DEPTH 64
+typedef struct gk_json {
+    FILE *f;
+    int pretty;
+    int depth;
+    int after_key;
+    uint64_t count[GK_JSON_MAX_DEPTH];
+} gk_json;
+void gk_json_init(gk_json *j, FILE *f, int pretty);
+void gk_json_obj(gk_json *j);
+void gk_json_obj_end(gk_json *j);
+void gk_json_arr(gk_json *j);
+void gk_json_arr_end(gk_json *j);
+void gk_json_key(gk_json *j, const char *key);
+void gk_json_str(gk_json *j, const char *s);          /* NULL prints null */
+void gk_json_strn(gk_json *j, const char *s, size_t n);
+void gk_json_null(gk_json *j);
+void gk_json_bool(gk_json *j, int b);
+void gk_json_i64(gk_json *j, int64_t v);
+void gk_json_u64(gk_json *j, uint64_t v);
+void gk_json_f32(gk_json *j, float v);
+void gk_json_f64(gk_json *j, double v);
 
 /* ------------------------------------------------------------------------------------------ */
 /* Kernels: compute traits per type, selected per ISA once into a context.                     */
