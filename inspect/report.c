@@ -377,6 +377,7 @@ static void report_json(FILE *out, const gk_model *m, const char *path, const gk
         gk_json_obj(&j);
         gk_json_key(&j, "name"); gk_json_strn(&j, t->name.ptr, (size_t)t->name.len);
         gk_json_key(&j, "type"); gk_json_str(&j, type_name(t->type));
+        gk_json_key(&j, "type_id"); gk_json_u64(&j, t->type);
         gk_json_key(&j, "shape");
         gk_json_arr(&j);
         for (uint32_t d = 0; d < t->n_dims; d++) gk_json_u64(&j, t->ne[d]);
