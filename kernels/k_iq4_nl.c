@@ -1,4 +1,90 @@
-/* Kernel rows: iq4_nl IQ4_NL Q8_0. (Filled in by the kernels work; placeholder rows have no functions.) */
-#include "kernels_int.h"
+/* IQ4_NL (format-facts §3.5): 32 values, d:f16, qs[16]; y = d*K[nibble], the Q4_0 interleave.
+ * quantize: quantize_row_iq4_nl_impl with ntry = 7 (what ggml_quantize_chunk uses), weights x²
+ * or qw*sqrt(σ²+x²) with σ² = 2Σx²/32 over the block. vec_dot pairs with Q8_0. */
+#include "kq_search.h"
 
-const gk_kernel_row gk_krow_iq4_nl = {.type = GK_TYPE_IQ4_NL, .vec_dot_type = GK_TYPE_Q8_0};
+#define QB 18
+
+/* One super-block of `sbs` values in sub-blocks of 32 (shared with IQ4_XS through the same
+ * code shape): fills scales[] and L[] (indices), returns nothing; see §3.5 steps 1-5. */
+GK_INLINE void iq4_nl_block(const float *x, uint8_t *out, const float *qw) {
+    const int8_t *values = gk_kvalues_iq4nl;
+    float sigma2 = 0;
+    for (int j = 0; j < 32; ++j) sigma2 += x[j] * x[j];
+    sigma2 *= 2.f / 32;
+    float weight[32];
+    uint8_t L[32];
+    if (qw) {
+        for (int j = 0; j < 32; ++j) weight[j] = qw[j] * sqrtf(sigma2 + x[j] * x[j]);
+    } else {
+        for (int j = 0; j < 32; ++j) weight[j] = x[j] * x[j];
+    }
+    const float scale = gk_iq4_sub_scale(x, weight);
+    gk_st16(out, gk_f32_to_f16(scale));
+    float id = scale ? 1 / scale : 0;
+    for (int j = 0; j < 32; ++j) L[j] = (uint8_t)gk_best_index_int8(16, values, id * x[j]);
+    for (int j = 0; j < 16; ++j) out[2 + j] = (uint8_t)(L[j] | (L[16 + j] << 4));
+}
+
+GK_INLINE size_t iq4_nl_quant_impl(const float *x, void *vy, int64_t nrows, int64_t n_per_row,
+                                   const float *imatrix) {
+    uint8_t *y = (uint8_t *)vy;
+    const int64_t nb = n_per_row / 32;
+    for (int64_t r = 0; r < nrows; r++)
+        for (int64_t ib = 0; ib < nb; ib++)
+            iq4_nl_block(x + r * n_per_row + ib * 32, y + (r * nb + ib) * QB,
+                         imatrix ? imatrix + 32 * ib : NULL);
+    return (size_t)(nrows * nb * QB);
+}
+GK_KFN(size_t, iq4_nl_quant, GK_P_QUANT, GK_A_QUANT)
+
+GK_INLINE void iq4_nl_tof_impl(const void *vx, float *y, int64_t k) {
+    const uint8_t *x = (const uint8_t *)vx;
+    for (int64_t ib = 0; ib < k / 32; ib++) {
+        const uint8_t *b = x + ib * QB;
+        const float d = gk_h2f(gk_ld16(b));
+        float *yb = y + ib * 32;
+        for (int j = 0; j < 16; ++j) {
+            yb[j] = d * gk_kvalues_iq4nl[b[2 + j] & 0xf];
+            yb[j + 16] = d * gk_kvalues_iq4nl[b[2 + j] >> 4];
+        }
+    }
+}
+GK_KFNV(iq4_nl_tof, GK_P_TOF, GK_A_TOF)
+
+GK_INLINE float iq4_nl_dot_impl(int64_t n, const void *vw, const void *va) {
+    const uint8_t *w = (const uint8_t *)vw, *a = (const uint8_t *)va;
+    float sumf = 0;
+    for (int64_t ib = 0; ib < n / 32; ib++) {
+        const uint8_t *bw = w + ib * QB, *ba = a + ib * 34;
+        const int8_t *qa = (const int8_t *)(ba + 2);
+        const float d = gk_h2f(gk_ld16(ba)) * gk_h2f(gk_ld16(bw));
+        int sumi1 = 0, sumi2 = 0;
+        for (int j = 0; j < 16; ++j) {
+            sumi1 += qa[j] * gk_kvalues_iq4nl[bw[2 + j] & 0xf];
+            sumi2 += qa[j + 16] * gk_kvalues_iq4nl[bw[2 + j] >> 4];
+        }
+        sumf += d * (float)(sumi1 + sumi2);
+    }
+    return sumf;
+}
+GK_KFN(float, iq4_nl_dot, GK_P_DOT, GK_A_DOT)
+
+static int64_t iq4_nl_validate(const void *data, size_t nbytes) {
+    return gk_validate_f16_fields(data, nbytes, QB, 0, -1);
+}
+static void iq4_nl_byteswap(void *blocks, size_t n) {
+    for (size_t i = 0; i < n; i++) gk_swap16_at((uint8_t *)blocks + i * QB);
+}
+
+const gk_kernel_row gk_krow_iq4_nl = {
+    .type = GK_TYPE_IQ4_NL,
+    .vec_dot_type = GK_TYPE_Q8_0,
+    .to_float = GK_ISA3(iq4_nl_tof),
+    .quantize = GK_ISA3(iq4_nl_quant),
+    .vec_dot = GK_ISA3(iq4_nl_dot),
+    .validate = iq4_nl_validate,
+    .byteswap = iq4_nl_byteswap,
+    .uses_imatrix = 1,
+    .dot_tol = 1e-3,
+};

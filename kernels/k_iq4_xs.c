@@ -1,4 +1,148 @@
-/* Kernel rows: iq4_xs IQ4_XS Q8_K. (Filled in by the kernels work; placeholder rows have no functions.) */
-#include "kernels_int.h"
+/* IQ4_XS (format-facts §3.5): 256 values, d:f16, scales_h:u16, scales_l[4], qs[128];
+ * sub-block ib of 32: ls = 6-bit scale, dl = d*(ls-32), y = dl*K[nibble] (low nibble j, high
+ * nibble j+16 within the sub-block). quantize: quantize_row_iq4_nl_impl(256, 32, ntry 7),
+ * σ² = 2Σx²/256. vec_dot pairs with Q8_K (layout gk_block_q8_K: d f32, qs[256], bsums[16]). */
+#include "kq_search.h"
 
-const gk_kernel_row gk_krow_iq4_xs = {.type = GK_TYPE_IQ4_XS, .vec_dot_type = GK_TYPE_Q8_K};
+#define QB 136
+#define Q8K_B 292
+
+GK_INLINE void iq4_xs_block(const float *x, uint8_t *out, const float *quant_weights) {
+    const int8_t *values = gk_kvalues_iq4nl;
+    float sigma2 = 0;
+    for (int j = 0; j < 256; ++j) sigma2 += x[j] * x[j];
+    sigma2 *= 2.f / 256;
+    float scales[8], weight[32];
+    uint8_t L[256];
+    float max_scale = 0, amax_scale = 0;
+    for (int ib = 0; ib < 8; ++ib) {
+        const float *xb = x + ib * 32;
+        if (quant_weights) {
+            const float *qw = quant_weights + ib * 32;
+            for (int j = 0; j < 32; ++j) weight[j] = qw[j] * sqrtf(sigma2 + xb[j] * xb[j]);
+        } else {
+            for (int j = 0; j < 32; ++j) weight[j] = xb[j] * xb[j];
+        }
+        const float d = gk_iq4_sub_scale(xb, weight);
+        scales[ib] = d;
+        float abs_d = fabsf(d);
+        if (abs_d > amax_scale) {
+            amax_scale = abs_d;
+            max_scale = d;
+        }
+    }
+    uint16_t scales_h = 0;
+    uint8_t scales_l[4] = {0, 0, 0, 0};
+    const float d = -max_scale / 32;
+    gk_st16(out, gk_f32_to_f16(d));
+    const float id = d ? 1 / d : 0.f;
+    for (int ib = 0; ib < 8; ++ib) {
+        int l = gk_nearest_int(id * scales[ib]);
+        l = l < -32 ? -32 : l > 31 ? 31 : l;
+        const float dl = d * l;
+        const float idl = dl ? 1 / dl : 0.f;
+        const float *xb = x + ib * 32;
+        for (int j = 0; j < 32; ++j)
+            L[ib * 32 + j] = (uint8_t)gk_best_index_int8(16, values, idl * xb[j]);
+        l += 32;
+        const uint8_t l_l = (uint8_t)(l & 0xf), l_h = (uint8_t)(l >> 4);
+        if (ib % 2 == 0) scales_l[ib / 2] = l_l;
+        else scales_l[ib / 2] |= (uint8_t)(l_l << 4);
+        scales_h |= (uint16_t)(l_h << 2 * (ib % 8));
+    }
+    gk_st16(out + 2, scales_h);
+    memcpy(out + 4, scales_l, 4);
+    for (int i = 0; i < 8; ++i)
+        for (int j = 0; j < 16; ++j)
+            out[8 + 16 * i + j] = (uint8_t)(L[32 * i + j] | (L[32 * i + 16 + j] << 4));
+}
+
+GK_INLINE size_t iq4_xs_quant_impl(const float *x, void *vy, int64_t nrows, int64_t n_per_row,
+                                   const float *imatrix) {
+    uint8_t *y = (uint8_t *)vy;
+    const int64_t nb = n_per_row / 256;
+    for (int64_t r = 0; r < nrows; r++)
+        for (int64_t ib = 0; ib < nb; ib++)
+            iq4_xs_block(x + r * n_per_row + ib * 256, y + (r * nb + ib) * QB,
+                         imatrix ? imatrix + 256 * ib : NULL);
+    return (size_t)(nrows * nb * QB);
+}
+GK_KFN(size_t, iq4_xs_quant, GK_P_QUANT, GK_A_QUANT)
+
+GK_INLINE void iq4_xs_tof_impl(const void *vx, float *y, int64_t k) {
+    const uint8_t *x = (const uint8_t *)vx;
+    for (int64_t i = 0; i < k / 256; i++) {
+        const uint8_t *b = x + i * QB;
+        const float d = gk_h2f(gk_ld16(b));
+        const uint16_t sh = gk_ld16(b + 2);
+        const uint8_t *qs = b + 8;
+        for (int ib = 0; ib < 8; ++ib) {
+            const int ls = ((b[4 + ib / 2] >> 4 * (ib % 2)) & 0xf) | (((sh >> 2 * ib) & 3) << 4);
+            const float dl = d * (float)(ls - 32);
+            float *yb = y + i * 256 + ib * 32;
+            for (int j = 0; j < 16; ++j) {
+                yb[j] = dl * gk_kvalues_iq4nl[qs[16 * ib + j] & 0xf];
+                yb[j + 16] = dl * gk_kvalues_iq4nl[qs[16 * ib + j] >> 4];
+            }
+        }
+    }
+}
+GK_KFNV(iq4_xs_tof, GK_P_TOF, GK_A_TOF)
+
+GK_INLINE float iq4_xs_dot_impl(int64_t n, const void *vw, const void *va) {
+    const uint8_t *w = (const uint8_t *)vw, *a = (const uint8_t *)va;
+    float sumf = 0;
+    for (int64_t i = 0; i < n / 256; i++) {
+        const uint8_t *b = w + i * QB, *ba = a + i * Q8K_B;
+        const float d4d8 = gk_h2f(gk_ld16(b)) * gk_ldf(ba);
+        uint16_t h = gk_ld16(b + 2);
+        const uint8_t *qs = b + 8;
+        const int8_t *q8 = (const int8_t *)(ba + 4);
+        for (int ib = 0; ib < 8; ib += 2) {
+            const int ls1 = (b[4 + ib / 2] & 0xf) | ((h << 4) & 0x30);
+            const int ls2 = (b[4 + ib / 2] >> 4) | ((h << 2) & 0x30);
+            h >>= 4;
+            const float d1 = d4d8 * (float)(ls1 - 32), d2 = d4d8 * (float)(ls2 - 32);
+            int sumi1 = 0, sumi2 = 0;
+            for (int j = 0; j < 16; ++j) {
+                sumi1 += q8[j] * gk_kvalues_iq4nl[qs[j] & 0xf];
+                sumi2 += q8[j + 16] * gk_kvalues_iq4nl[qs[j] >> 4];
+            }
+            sumf += d1 * (float)(sumi1 + sumi2);
+            qs += 16;
+            q8 += 32;
+            sumi1 = sumi2 = 0;
+            for (int j = 0; j < 16; ++j) {
+                sumi1 += q8[j] * gk_kvalues_iq4nl[qs[j] & 0xf];
+                sumi2 += q8[j + 16] * gk_kvalues_iq4nl[qs[j] >> 4];
+            }
+            sumf += d2 * (float)(sumi1 + sumi2);
+            qs += 16;
+            q8 += 32;
+        }
+    }
+    return sumf;
+}
+GK_KFN(float, iq4_xs_dot, GK_P_DOT, GK_A_DOT)
+
+static int64_t iq4_xs_validate(const void *data, size_t nbytes) {
+    return gk_validate_f16_fields(data, nbytes, QB, 0, -1);
+}
+static void iq4_xs_byteswap(void *blocks, size_t n) {
+    for (size_t i = 0; i < n; i++) {
+        gk_swap16_at((uint8_t *)blocks + i * QB);
+        gk_swap16_at((uint8_t *)blocks + i * QB + 2);
+    }
+}
+
+const gk_kernel_row gk_krow_iq4_xs = {
+    .type = GK_TYPE_IQ4_XS,
+    .vec_dot_type = GK_TYPE_Q8_K,
+    .to_float = GK_ISA3(iq4_xs_tof),
+    .quantize = GK_ISA3(iq4_xs_quant),
+    .vec_dot = GK_ISA3(iq4_xs_dot),
+    .validate = iq4_xs_validate,
+    .byteswap = iq4_xs_byteswap,
+    .uses_imatrix = 1,
+    .dot_tol = 1e-3,
+};

@@ -1,4 +1,84 @@
-/* Kernel rows: mxfp4 MXFP4 Q8_0. (Filled in by the kernels work; placeholder rows have no functions.) */
-#include "kernels_int.h"
+/* MXFP4 (format-facts §3.7): 32 values, e:u8 (E8M0), qs[16]; y = Kfp4[nibble]*2^(e-128), the
+ * Q4_0 interleave. Reference quantizer: e = floor(log2(amax)) - 2 + 127 (0 if amax = 0),
+ * nearest Kfp4 entry, lowest index wins ties. Ignores the imatrix. vec_dot pairs with Q8_0.
+ * Validation: e != 0xFF. */
+#include "kq_search.h"
 
-const gk_kernel_row gk_krow_mxfp4 = {.type = GK_TYPE_MXFP4, .vec_dot_type = GK_TYPE_Q8_0};
+#define QB 17
+
+GK_INLINE size_t mxfp4_quant_impl(const float *x, void *vy, int64_t nrows, int64_t n_per_row,
+                                  const float *imatrix) {
+    (void)imatrix;
+    uint8_t *y = (uint8_t *)vy;
+    const int64_t nb = nrows * (n_per_row / 32);
+    for (int64_t i = 0; i < nb; i++) {
+        const float *xb = x + i * 32;
+        uint8_t *o = y + i * QB;
+        float amax = 0.0f;
+        for (int j = 0; j < 32; j++)
+            if (amax < fabsf(xb[j])) amax = fabsf(xb[j]);
+        const uint8_t e = amax > 0.0f ? (uint8_t)gk_cvtt_u8(floorf(log2f(amax)) - 2 + 127) : 0;
+        const float d = gk_e8m0_half(e);
+        o[0] = e;
+        for (int j = 0; j < 16; ++j) {
+            const int x0 = gk_best_index_fp4(xb[j], d);
+            const int x1 = gk_best_index_fp4(xb[16 + j], d);
+            o[1 + j] = (uint8_t)(x0 | (x1 << 4));
+        }
+    }
+    return (size_t)(nb * QB);
+}
+GK_KFN(size_t, mxfp4_quant, GK_P_QUANT, GK_A_QUANT)
+
+GK_INLINE void mxfp4_tof_impl(const void *vx, float *y, int64_t k) {
+    const uint8_t *x = (const uint8_t *)vx;
+    for (int64_t ib = 0; ib < k / 32; ib++) {
+        const uint8_t *b = x + ib * QB;
+        const float d = gk_e8m0_half(b[0]);
+        float *yb = y + ib * 32;
+        for (int j = 0; j < 16; ++j) {
+            yb[j] = (float)gk_kvalues_fp4[b[1 + j] & 0x0F] * d;
+            yb[j + 16] = (float)gk_kvalues_fp4[b[1 + j] >> 4] * d;
+        }
+    }
+}
+GK_KFNV(mxfp4_tof, GK_P_TOF, GK_A_TOF)
+
+GK_INLINE float mxfp4_dot_impl(int64_t n, const void *vw, const void *va) {
+    const uint8_t *w = (const uint8_t *)vw, *a = (const uint8_t *)va;
+    float sumf = 0;
+    for (int64_t ib = 0; ib < n / 32; ib++) {
+        const uint8_t *bw = w + ib * QB, *ba = a + ib * 34;
+        const int8_t *qa = (const int8_t *)(ba + 2);
+        const float d = gk_h2f(gk_ld16(ba)) * gk_e8m0_half(bw[0]);
+        int sumi1 = 0, sumi2 = 0;
+        for (int j = 0; j < 16; ++j) {
+            sumi1 += qa[j] * gk_kvalues_fp4[bw[1 + j] & 0xf];
+            sumi2 += qa[j + 16] * gk_kvalues_fp4[bw[1 + j] >> 4];
+        }
+        sumf += d * (float)(sumi1 + sumi2);
+    }
+    return sumf;
+}
+GK_KFN(float, mxfp4_dot, GK_P_DOT, GK_A_DOT)
+
+static int64_t mxfp4_validate(const void *data, size_t nbytes) {
+    const uint8_t *p = (const uint8_t *)data;
+    size_t nb = nbytes / QB;
+    for (size_t i = 0; i < nb; i++)
+        if (p[i * QB] == 0xFF) return (int64_t)i;
+    return nbytes % QB ? (int64_t)nb : -1;
+}
+static void mxfp4_byteswap(void *blocks, size_t n) { (void)blocks; (void)n; }
+
+const gk_kernel_row gk_krow_mxfp4 = {
+    .type = GK_TYPE_MXFP4,
+    .vec_dot_type = GK_TYPE_Q8_0,
+    .to_float = GK_ISA3(mxfp4_tof),
+    .quantize = GK_ISA3(mxfp4_quant),
+    .vec_dot = GK_ISA3(mxfp4_dot),
+    .validate = mxfp4_validate,
+    .byteswap = mxfp4_byteswap,
+    .uses_imatrix = 0,
+    .dot_tol = 1e-3,
+};

@@ -1,4 +1,111 @@
-/* Kernel rows: q4_1 Q4_1 Q8_1. (Filled in by the kernels work; placeholder rows have no functions.) */
-#include "kernels_int.h"
+/* Q4_1 (format-facts §3.2): 32 values, d:f16, m:f16, qs[16]; y = q*d + m.
+ * Reference: d = (max-min)/15, q = min(15, (int8)((x-min)*id + 0.5)). Imatrix path:
+ * make_qkx3_quants(32, 15, ..., -0.9, 0.05, 36) with w = qw*sqrt(σ²+x²), σ² over the row.
+ * vec_dot pairs with Q8_1. */
+#include "kq_search.h"
 
-const gk_kernel_row gk_krow_q4_1 = {.type = GK_TYPE_Q4_1, .vec_dot_type = GK_TYPE_Q8_1};
+#define QB 20
+
+GK_INLINE void q4_1_ref_block(const float *x, uint8_t *out) {
+    float min = 3.402823466e+38f, max = -3.402823466e+38f;
+    for (int j = 0; j < 32; j++) {
+        const float v = x[j];
+        if (v < min) min = v;
+        if (v > max) max = v;
+    }
+    const float d = (max - min) / 15;
+    const float id = d ? 1.0f / d : 0.0f;
+    gk_st16(out, gk_f32_to_f16(d));
+    gk_st16(out + 2, gk_f32_to_f16(min));
+    for (int j = 0; j < 16; ++j) {
+        const float x0 = (x[j] - min) * id;
+        const float x1 = (x[16 + j] - min) * id;
+        const int a = gk_cvtt_i8(x0 + 0.5f), b = gk_cvtt_i8(x1 + 0.5f);
+        const uint8_t xi0 = (uint8_t)(a < 15 ? a : 15);
+        const uint8_t xi1 = (uint8_t)(b < 15 ? b : 15);
+        out[4 + j] = (uint8_t)(xi0 | (xi1 << 4));
+    }
+}
+
+GK_INLINE size_t q4_1_quant_impl(const float *x, void *vy, int64_t nrows, int64_t n_per_row,
+                                 const float *imatrix) {
+    uint8_t *y = (uint8_t *)vy;
+    const int64_t nb = n_per_row / 32;
+    for (int64_t r = 0; r < nrows; r++) {
+        const float *xr = x + r * n_per_row;
+        uint8_t *yr = y + r * nb * QB;
+        if (!imatrix) {
+            for (int64_t ib = 0; ib < nb; ib++) q4_1_ref_block(xr + ib * 32, yr + ib * QB);
+            continue;
+        }
+        const float sigma2 = gk_row_sigma2(xr, n_per_row);
+        for (int64_t ib = 0; ib < nb; ib++) {
+            const float *xb = xr + 32 * ib, *qw = imatrix + 32 * ib;
+            float weight[32], min;
+            uint8_t L[32], Laux[32];
+            for (int j = 0; j < 32; ++j) weight[j] = qw[j] * sqrtf(sigma2 + xb[j] * xb[j]);
+            float d = gk_make_qkx3_quants(32, 15, xb, weight, L, &min, Laux, -0.9f, 0.05f, 36, 0);
+            uint8_t *o = yr + ib * QB;
+            gk_st16(o, gk_f32_to_f16(d));
+            gk_st16(o + 2, gk_f32_to_f16(-min));
+            for (int j = 0; j < 16; ++j) o[4 + j] = (uint8_t)(L[j] | (L[j + 16] << 4));
+        }
+    }
+    return (size_t)(nrows * nb * QB);
+}
+GK_KFN(size_t, q4_1_quant, GK_P_QUANT, GK_A_QUANT)
+
+GK_INLINE void q4_1_tof_impl(const void *vx, float *y, int64_t k) {
+    const uint8_t *x = (const uint8_t *)vx;
+    for (int64_t ib = 0; ib < k / 32; ib++) {
+        const uint8_t *b = x + ib * QB;
+        const float d = gk_h2f(gk_ld16(b)), m = gk_h2f(gk_ld16(b + 2));
+        float *yb = y + ib * 32;
+        for (int j = 0; j < 16; ++j) {
+            yb[j] = (float)(b[4 + j] & 0x0F) * d + m;
+            yb[j + 16] = (float)(b[4 + j] >> 4) * d + m;
+        }
+    }
+}
+GK_KFNV(q4_1_tof, GK_P_TOF, GK_A_TOF)
+
+GK_INLINE float q4_1_dot_impl(int64_t n, const void *vw, const void *va) {
+    const uint8_t *w = (const uint8_t *)vw, *a = (const uint8_t *)va;
+    float sumf = 0;
+    for (int64_t ib = 0; ib < n / 32; ib++) {
+        const uint8_t *bw = w + ib * QB, *ba = a + ib * 36;
+        const int8_t *qa = (const int8_t *)(ba + 4);
+        int sumi0 = 0, sumi1 = 0;
+        for (int j = 0; j < 16; ++j) {
+            sumi0 += (bw[4 + j] & 0x0F) * qa[j];
+            sumi1 += (bw[4 + j] >> 4) * qa[j + 16];
+        }
+        const int sumi = sumi0 + sumi1;
+        sumf += (gk_h2f(gk_ld16(bw)) * gk_h2f(gk_ld16(ba))) * (float)sumi +
+                gk_h2f(gk_ld16(bw + 2)) * gk_h2f(gk_ld16(ba + 2));
+    }
+    return sumf;
+}
+GK_KFN(float, q4_1_dot, GK_P_DOT, GK_A_DOT)
+
+static int64_t q4_1_validate(const void *data, size_t nbytes) {
+    return gk_validate_f16_fields(data, nbytes, QB, 0, 2);
+}
+static void q4_1_byteswap(void *blocks, size_t n) {
+    for (size_t i = 0; i < n; i++) {
+        gk_swap16_at((uint8_t *)blocks + i * QB);
+        gk_swap16_at((uint8_t *)blocks + i * QB + 2);
+    }
+}
+
+const gk_kernel_row gk_krow_q4_1 = {
+    .type = GK_TYPE_Q4_1,
+    .vec_dot_type = GK_TYPE_Q8_1,
+    .to_float = GK_ISA3(q4_1_tof),
+    .quantize = GK_ISA3(q4_1_quant),
+    .vec_dot = GK_ISA3(q4_1_dot),
+    .validate = q4_1_validate,
+    .byteswap = q4_1_byteswap,
+    .uses_imatrix = 1,
+    .dot_tol = 1e-3,
+};

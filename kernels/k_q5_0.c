@@ -1,4 +1,116 @@
-/* Kernel rows: q5_0 Q5_0 Q8_0. (Filled in by the kernels work; placeholder rows have no functions.) */
-#include "kernels_int.h"
+/* Q5_0 (format-facts §3.2): 32 values, d:f16, qh (u32 LE: bit j = 5th bit of element j),
+ * qs[16]; y = (q-16)*d. Reference: d = max/-16, q = min(31, (int8)(x*id + 16.5)). Imatrix
+ * path: make_qx_quants(32, 16, ..., w) with w = qw*sqrt(σ²+x²), σ² over the row. vec_dot
+ * pairs with Q8_0. */
+#include "kq_search.h"
 
-const gk_kernel_row gk_krow_q5_0 = {.type = GK_TYPE_Q5_0, .vec_dot_type = GK_TYPE_Q8_0};
+#define QB 22
+
+GK_INLINE void q5_0_ref_block(const float *x, uint8_t *out) {
+    float amax = 0.0f, max = 0.0f;
+    for (int j = 0; j < 32; j++) {
+        const float v = x[j];
+        if (amax < fabsf(v)) {
+            amax = fabsf(v);
+            max = v;
+        }
+    }
+    const float d = max / -16;
+    const float id = d ? 1.0f / d : 0.0f;
+    gk_st16(out, gk_f32_to_f16(d));
+    uint8_t L[32];
+    for (int j = 0; j < 16; ++j) {
+        const float x0 = x[j] * id;
+        const float x1 = x[16 + j] * id;
+        const int a = gk_cvtt_i8(x0 + 16.5f), b = gk_cvtt_i8(x1 + 16.5f);
+        L[j] = (uint8_t)(a < 31 ? a : 31);
+        L[j + 16] = (uint8_t)(b < 31 ? b : 31);
+    }
+    gk_q5_pack(L, out + 2, out + 6);
+}
+
+GK_INLINE size_t q5_0_quant_impl(const float *x, void *vy, int64_t nrows, int64_t n_per_row,
+                                 const float *imatrix) {
+    uint8_t *y = (uint8_t *)vy;
+    const int64_t nb = n_per_row / 32;
+    for (int64_t r = 0; r < nrows; r++) {
+        const float *xr = x + r * n_per_row;
+        uint8_t *yr = y + r * nb * QB;
+        if (!imatrix) {
+            for (int64_t ib = 0; ib < nb; ib++) q5_0_ref_block(xr + ib * 32, yr + ib * QB);
+            continue;
+        }
+        const float sigma2 = gk_row_sigma2(xr, n_per_row);
+        for (int64_t ib = 0; ib < nb; ib++) {
+            const float *xb = xr + 32 * ib, *qw = imatrix + 32 * ib;
+            float weight[32];
+            int8_t L[32];
+            for (int j = 0; j < 32; ++j) weight[j] = qw[j] * sqrtf(sigma2 + xb[j] * xb[j]);
+            float d = gk_make_qx_quants(32, 16, xb, L, 1, weight);
+            uint8_t *o = yr + ib * QB;
+            gk_st16(o, gk_f32_to_f16(d));
+            gk_q5_pack((const uint8_t *)L, o + 2, o + 6);
+        }
+    }
+    return (size_t)(nrows * nb * QB);
+}
+GK_KFN(size_t, q5_0_quant, GK_P_QUANT, GK_A_QUANT)
+
+GK_INLINE void q5_0_tof_impl(const void *vx, float *y, int64_t k) {
+    const uint8_t *x = (const uint8_t *)vx;
+    for (int64_t ib = 0; ib < k / 32; ib++) {
+        const uint8_t *b = x + ib * QB;
+        const float d = gk_h2f(gk_ld16(b));
+        const uint32_t qh = gk_ld32(b + 2);
+        float *yb = y + ib * 32;
+        for (int j = 0; j < 16; ++j) {
+            const int xh0 = (int)(((qh >> j) << 4) & 0x10);
+            const int xh1 = (int)((qh >> (j + 12)) & 0x10);
+            yb[j] = (float)(((b[6 + j] & 0x0F) | xh0) - 16) * d;
+            yb[j + 16] = (float)(((b[6 + j] >> 4) | xh1) - 16) * d;
+        }
+    }
+}
+GK_KFNV(q5_0_tof, GK_P_TOF, GK_A_TOF)
+
+GK_INLINE float q5_0_dot_impl(int64_t n, const void *vw, const void *va) {
+    const uint8_t *w = (const uint8_t *)vw, *a = (const uint8_t *)va;
+    float sumf = 0;
+    for (int64_t ib = 0; ib < n / 32; ib++) {
+        const uint8_t *bw = w + ib * QB, *ba = a + ib * 34;
+        const int8_t *qa = (const int8_t *)(ba + 2);
+        const uint32_t qh = gk_ld32(bw + 2);
+        int sumi0 = 0, sumi1 = 0;
+        for (int j = 0; j < 16; ++j) {
+            const int xh0 = (int)(((qh >> j) << 4) & 0x10);
+            const int xh1 = (int)((qh >> (j + 12)) & 0x10);
+            sumi0 += (((bw[6 + j] & 0x0F) | xh0) - 16) * qa[j];
+            sumi1 += (((bw[6 + j] >> 4) | xh1) - 16) * qa[j + 16];
+        }
+        sumf += (float)(sumi0 + sumi1) * gk_h2f(gk_ld16(bw)) * gk_h2f(gk_ld16(ba));
+    }
+    return sumf;
+}
+GK_KFN(float, q5_0_dot, GK_P_DOT, GK_A_DOT)
+
+static int64_t q5_0_validate(const void *data, size_t nbytes) {
+    return gk_validate_f16_fields(data, nbytes, QB, 0, -1);
+}
+static void q5_0_byteswap(void *blocks, size_t n) {
+    for (size_t i = 0; i < n; i++) {
+        gk_swap16_at((uint8_t *)blocks + i * QB);
+        gk_swap32_at((uint8_t *)blocks + i * QB + 2);
+    }
+}
+
+const gk_kernel_row gk_krow_q5_0 = {
+    .type = GK_TYPE_Q5_0,
+    .vec_dot_type = GK_TYPE_Q8_0,
+    .to_float = GK_ISA3(q5_0_tof),
+    .quantize = GK_ISA3(q5_0_quant),
+    .vec_dot = GK_ISA3(q5_0_dot),
+    .validate = q5_0_validate,
+    .byteswap = q5_0_byteswap,
+    .uses_imatrix = 1,
+    .dot_tol = 1e-3,
+};

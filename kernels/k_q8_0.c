@@ -1,4 +1,109 @@
-/* Kernel rows: q8_0 Q8_0 Q8_0. (Filled in by the kernels work; placeholder rows have no functions.) */
-#include "kernels_int.h"
+/* Q8_0 (format-facts §3.2, §4): 32 values, d:f16, qs[32] int8; y = q*d.
+ * quantize (weights, ggml_quantize_chunk): reference rule d = amax/127, q = roundf(x*(1/d)),
+ * the imatrix is ignored. from_float (activations) as ggml's x86 CPU backend computes it:
+ * id = 127/amax and round-half-to-even, with int32->int8 saturation. vec_dot pairs with Q8_0. */
+#include "kq_search.h"
 
-const gk_kernel_row gk_krow_q8_0 = {.type = GK_TYPE_Q8_0, .vec_dot_type = GK_TYPE_Q8_0};
+#define QB 34
+
+GK_INLINE size_t q8_0_quant_impl(const float *x, void *vy, int64_t nrows, int64_t n_per_row,
+                                 const float *imatrix) {
+    (void)imatrix;
+    uint8_t *y = (uint8_t *)vy;
+    const int64_t nb = nrows * (n_per_row / 32);
+    for (int64_t ib = 0; ib < nb; ib++) {
+        const float *xb = x + ib * 32;
+        uint8_t *o = y + ib * QB;
+        float amax = 0.0f;
+        for (int j = 0; j < 32; j++) {
+            const float v = fabsf(xb[j]);
+            amax = amax > v ? amax : v;
+        }
+        const float d = amax / 127;
+        const float id = d ? 1.0f / d : 0.0f;
+        gk_st16(o, gk_f32_to_f16(d));
+        for (int j = 0; j < 32; ++j) o[2 + j] = (uint8_t)gk_cvtt_i8(roundf(xb[j] * id));
+    }
+    return (size_t)(nb * QB);
+}
+GK_KFN(size_t, q8_0_quant, GK_P_QUANT, GK_A_QUANT)
+
+/* x86 activation rounding: RNE, then cvtps_epi32 (NaN / out of range: INT32_MIN) and the
+ * saturating packs to int8. */
+GK_INLINE int gk_q8_act_round(float v) {
+    if (v > -4194303.0f && v < 4194303.0f) {
+        int q = gk_nearest_int(v);
+        return q < -128 ? -128 : q > 127 ? 127 : q;
+    }
+    if (v > 0 && v < 2147483648.0f) return 127;
+    return -128;
+}
+
+/* The per-block amax of the x86 path (max of |x| lanes; NaN lanes are ignored here). */
+GK_INLINE float gk_q8_act_amax(const float *xb) {
+    float amax = 0.0f;
+    for (int j = 0; j < 32; j++) {
+        const float v = fabsf(xb[j]);
+        amax = v > amax ? v : amax;
+    }
+    return amax;
+}
+
+GK_INLINE void q8_0_fromf_impl(const float *x, void *vy, int64_t k) {
+    uint8_t *y = (uint8_t *)vy;
+    for (int64_t ib = 0; ib < k / 32; ib++) {
+        const float *xb = x + ib * 32;
+        uint8_t *o = y + ib * QB;
+        const float amax = gk_q8_act_amax(xb);
+        const float d = amax / 127.f;
+        gk_st16(o, gk_f32_to_f16(d));
+        const float id = amax != 0.0f ? 127.f / amax : 0.0f;
+        for (int j = 0; j < 32; ++j) o[2 + j] = (uint8_t)(int8_t)gk_q8_act_round(xb[j] * id);
+    }
+}
+GK_KFNV(q8_0_fromf, GK_P_FROMF, GK_A_FROMF)
+
+GK_INLINE void q8_0_tof_impl(const void *vx, float *y, int64_t k) {
+    const uint8_t *x = (const uint8_t *)vx;
+    for (int64_t ib = 0; ib < k / 32; ib++) {
+        const uint8_t *b = x + ib * QB;
+        const float d = gk_h2f(gk_ld16(b));
+        const int8_t *q = (const int8_t *)(b + 2);
+        for (int j = 0; j < 32; ++j) y[ib * 32 + j] = (float)q[j] * d;
+    }
+}
+GK_KFNV(q8_0_tof, GK_P_TOF, GK_A_TOF)
+
+GK_INLINE float q8_0_dot_impl(int64_t n, const void *vw, const void *va) {
+    const uint8_t *w = (const uint8_t *)vw, *a = (const uint8_t *)va;
+    float sumf = 0;
+    for (int64_t ib = 0; ib < n / 32; ib++) {
+        const uint8_t *bw = w + ib * QB, *ba = a + ib * QB;
+        const int8_t *qw = (const int8_t *)(bw + 2), *qa = (const int8_t *)(ba + 2);
+        int sumi = 0;
+        for (int j = 0; j < 32; ++j) sumi += qw[j] * qa[j];
+        sumf += (float)sumi * (gk_h2f(gk_ld16(bw)) * gk_h2f(gk_ld16(ba)));
+    }
+    return sumf;
+}
+GK_KFN(float, q8_0_dot, GK_P_DOT, GK_A_DOT)
+
+static int64_t q8_0_validate(const void *data, size_t nbytes) {
+    return gk_validate_f16_fields(data, nbytes, QB, 0, -1);
+}
+static void q8_0_byteswap(void *blocks, size_t n) {
+    for (size_t i = 0; i < n; i++) gk_swap16_at((uint8_t *)blocks + i * QB);
+}
+
+const gk_kernel_row gk_krow_q8_0 = {
+    .type = GK_TYPE_Q8_0,
+    .vec_dot_type = GK_TYPE_Q8_0,
+    .to_float = GK_ISA3(q8_0_tof),
+    .quantize = GK_ISA3(q8_0_quant),
+    .from_float = GK_ISA3(q8_0_fromf),
+    .vec_dot = GK_ISA3(q8_0_dot),
+    .validate = q8_0_validate,
+    .byteswap = q8_0_byteswap,
+    .uses_imatrix = 0,
+    .dot_tol = 1e-4,
+};

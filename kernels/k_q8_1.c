@@ -1,4 +1,89 @@
-/* Kernel rows: q8_1 Q8_1 Q8_1. (Filled in by the kernels work; placeholder rows have no functions.) */
-#include "kernels_int.h"
+/* Q8_1 (format-facts §3.2, §4): activation type of Q4_1 / Q5_1. 32 values, d:f16,
+ * s:f16 (= d*Σq), qs[32] int8. No dequantization in ggml's core traits.
+ * quantize: the reference rule (d = amax/127, q = roundf(x*(1/d)), s = fp16(Σq*d));
+ * from_float: as ggml's x86 CPU backend (id = 127/amax, round half to even, s = fp16(d*Σq)). */
+#include "kq_search.h"
 
-const gk_kernel_row gk_krow_q8_1 = {.type = GK_TYPE_Q8_1, .vec_dot_type = GK_TYPE_Q8_1};
+#define QB 36
+
+GK_INLINE size_t q8_1_quant_impl(const float *x, void *vy, int64_t nrows, int64_t n_per_row,
+                                 const float *imatrix) {
+    (void)imatrix;
+    uint8_t *y = (uint8_t *)vy;
+    const int64_t nb = nrows * (n_per_row / 32);
+    for (int64_t ib = 0; ib < nb; ib++) {
+        const float *xb = x + ib * 32;
+        uint8_t *o = y + ib * QB;
+        float amax = 0.0f;
+        for (int j = 0; j < 32; j++) {
+            const float v = fabsf(xb[j]);
+            amax = amax > v ? amax : v;
+        }
+        const float d = amax / 127;
+        const float id = d ? 1.0f / d : 0.0f;
+        gk_st16(o, gk_f32_to_f16(d));
+        int sum = 0;
+        for (int j = 0; j < 16; ++j) {
+            const int q0 = gk_cvtt_i8(roundf(xb[j] * id));
+            const int q1 = gk_cvtt_i8(roundf(xb[16 + j] * id));
+            o[4 + j] = (uint8_t)q0;
+            o[4 + 16 + j] = (uint8_t)q1;
+            sum += q0 + q1;
+        }
+        gk_st16(o + 2, gk_f32_to_f16((float)sum * d));
+    }
+    return (size_t)(nb * QB);
+}
+GK_KFN(size_t, q8_1_quant, GK_P_QUANT, GK_A_QUANT)
+
+GK_INLINE void q8_1_fromf_impl(const float *x, void *vy, int64_t k) {
+    uint8_t *y = (uint8_t *)vy;
+    for (int64_t ib = 0; ib < k / 32; ib++) {
+        const float *xb = x + ib * 32;
+        uint8_t *o = y + ib * QB;
+        float amax = 0.0f;
+        for (int j = 0; j < 32; j++) {
+            const float v = fabsf(xb[j]);
+            amax = v > amax ? v : amax;
+        }
+        const float d = amax / 127.f;
+        gk_st16(o, gk_f32_to_f16(d));
+        const float id = amax != 0.0f ? 127.f / amax : 0.0f;
+        int sum = 0;
+        for (int j = 0; j < 32; ++j) {
+            const float v = xb[j] * id;
+            int q;
+            if (v > -4194303.0f && v < 4194303.0f) {
+                q = gk_nearest_int(v);
+                q = q < -128 ? -128 : q > 127 ? 127 : q;
+            } else {
+                q = (v > 0 && v < 2147483648.0f) ? 127 : -128;
+            }
+            o[4 + j] = (uint8_t)(int8_t)q;
+            sum += q;
+        }
+        gk_st16(o + 2, gk_f32_to_f16(d * (float)sum));
+    }
+}
+GK_KFNV(q8_1_fromf, GK_P_FROMF, GK_A_FROMF)
+
+static int64_t q8_1_validate(const void *data, size_t nbytes) {
+    return gk_validate_f16_fields(data, nbytes, QB, 0, 2);
+}
+static void q8_1_byteswap(void *blocks, size_t n) {
+    for (size_t i = 0; i < n; i++) {
+        gk_swap16_at((uint8_t *)blocks + i * QB);
+        gk_swap16_at((uint8_t *)blocks + i * QB + 2);
+    }
+}
+
+const gk_kernel_row gk_krow_q8_1 = {
+    .type = GK_TYPE_Q8_1,
+    .vec_dot_type = GK_TYPE_Q8_1,
+    .quantize = GK_ISA3(q8_1_quant),
+    .from_float = GK_ISA3(q8_1_fromf),
+    .validate = q8_1_validate,
+    .byteswap = q8_1_byteswap,
+    .uses_imatrix = 0,
+    .dot_tol = 1e-4,
+};
