@@ -342,9 +342,27 @@ gk_status gk_writer_open_memory(const gk_write_opts *opts, gk_writer **out, gk_e
 /* After finish on a memory writer: the bytes (owned by the writer). */
 const uint8_t *gk_writer_memory(const gk_writer *w, size_t *size);
 
+/* Positional write (file writers only; the converter writes tensors out of order): n bytes at
+ * offset_in_tensor of tensor tensor_index, pwrite'd into its planned region. Thread-safe for
+ * disjoint regions. The file is pre-extended (ftruncate) on the first call, so padding is zero.
+ * finish then checks that each tensor received exactly nbytes in total, and computes the hashes
+ * by reading the data back. Mixing gk_writer_write and gk_writer_write_at in one writer is
+ * refused (GK_E_INVALID_ARG); a memory writer returns GK_E_UNSUPPORTED. For big-endian output,
+ * offset and n must cover whole elements/blocks. */
+gk_status gk_writer_write_at(gk_writer *w, uint64_t tensor_index, uint64_t offset_in_tensor,
+                             const void *data, size_t n, gk_err *err);
+
 /* Convenience: write g (a reader's result, e.g. after editing kv/tensors) with its own data.
- * Used for round trips: same version, byte order, alignment and padding choices. */
+ * Used for round trips: same version, byte order, alignment and padding choices. Tensor data is
+ * copied as stored (no byte swapping; hashes then cover the bytes as stored); offsets are
+ * recomputed contiguously (ggml's layout), so a file with gaps is copied without them. */
 gk_status gk_gguf_write_copy(const gk_gguf *g, const char *dst, gk_err *err);
+/* The write options that reproduce g's choices (version, byte order, alignment, and
+ * no_empty_padding for a tensorless file without final padding). */
+void gk_gguf_copy_opts(const gk_gguf *g, gk_write_opts *opts);
+/* gk_gguf_write_copy through an already opened writer (file or memory), which should have been
+ * opened with gk_gguf_copy_opts(g): begin, every tensor's data, finish. */
+gk_status gk_gguf_write_copy_to(const gk_gguf *g, gk_writer *w, gk_err *err);
 
 /* ------------------------------------------------------------------------------------------ */
 /* JSON output for reports (design.md conventions: %.9g f32, %.17g f64, exact 64-bit integers,   */

@@ -1,0 +1,2 @@
+# GGUF container tests (format/gguf_*.c, format/model.c, format/value.c).
+gk_test(test_gguf_t1 test_gguf_t1.c)
