@@ -28,17 +28,6 @@ GK_INLINE size_t q8_0_quant_impl(const float *x, void *vy, int64_t nrows, int64_
 }
 GK_KFN(size_t, q8_0_quant, GK_P_QUANT, GK_A_QUANT)
 
-/* x86 activation rounding: RNE, then cvtps_epi32 (NaN / out of range: INT32_MIN) and the
- * saturating packs to int8. */
-GK_INLINE int gk_q8_act_round(float v) {
-    if (v > -4194303.0f && v < 4194303.0f) {
-        int q = gk_nearest_int(v);
-        return q < -128 ? -128 : q > 127 ? 127 : q;
-    }
-    if (v > 0 && v < 2147483648.0f) return 127;
-    return -128;
-}
-
 /* The per-block amax of the x86 path (max of |x| lanes; NaN lanes are ignored here). */
 GK_INLINE float gk_q8_act_amax(const float *xb) {
     float amax = 0.0f;
@@ -58,7 +47,7 @@ GK_INLINE void q8_0_fromf_impl(const float *x, void *vy, int64_t k) {
         const float d = amax / 127.f;
         gk_st16(o, gk_f32_to_f16(d));
         const float id = amax != 0.0f ? 127.f / amax : 0.0f;
-        for (int j = 0; j < 32; ++j) o[2 + j] = (uint8_t)(int8_t)gk_q8_act_round(xb[j] * id);
+        for (int j = 0; j < 32; ++j) o[2 + j] = (uint8_t)(int8_t)gk_sat_i8(gk_cvtps_i32(xb[j] * id));
     }
 }
 GK_KFNV(q8_0_fromf, GK_P_FROMF, GK_A_FROMF)

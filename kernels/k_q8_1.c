@@ -49,20 +49,13 @@ GK_INLINE void q8_1_fromf_impl(const float *x, void *vy, int64_t k) {
         const float d = amax / 127.f;
         gk_st16(o, gk_f32_to_f16(d));
         const float id = amax != 0.0f ? 127.f / amax : 0.0f;
-        int sum = 0;
+        uint32_t sum = 0; /* Σ of the int32 lanes before the saturating pack, wrapping */
         for (int j = 0; j < 32; ++j) {
-            const float v = xb[j] * id;
-            int q;
-            if (v > -4194303.0f && v < 4194303.0f) {
-                q = gk_nearest_int(v);
-                q = q < -128 ? -128 : q > 127 ? 127 : q;
-            } else {
-                q = (v > 0 && v < 2147483648.0f) ? 127 : -128;
-            }
-            o[4 + j] = (uint8_t)(int8_t)q;
-            sum += q;
+            const int32_t q32 = gk_cvtps_i32(xb[j] * id);
+            o[4 + j] = (uint8_t)(int8_t)(q32 < -128 ? -128 : q32 > 127 ? 127 : q32);
+            sum += (uint32_t)q32;
         }
-        gk_st16(o + 2, gk_f32_to_f16(d * (float)sum));
+        gk_st16(o + 2, gk_f32_to_f16(d * (float)(int32_t)sum));
     }
 }
 GK_KFNV(q8_1_fromf, GK_P_FROMF, GK_A_FROMF)

@@ -283,7 +283,7 @@ GK_INLINE float gk_iq4_sub_scale(const float *xb, const float *weight) {
         sumqx += w * q * xb[j];
         sumq2 += w * q * q;
     }
-    d = sumqx / sumq2;
+    d = sumq2 > 0 ? sumqx / sumq2 : 0.f; /* all-zero importance weights: scale 0 (as ggml) */
     float best = d * sumqx;
     for (int itry = -7; itry <= 7; ++itry) {
         id = (itry + values[0]) / max;
@@ -339,6 +339,15 @@ GK_INLINE int32_t gk_cvtt_i32(float v) {
 }
 GK_INLINE int gk_cvtt_i8(float v) { return (int8_t)(uint8_t)(uint32_t)gk_cvtt_i32(v); }
 GK_INLINE int gk_cvtt_u8(float v) { return (uint8_t)(uint32_t)gk_cvtt_i32(v); }
+
+/* _mm256_cvtps_epi32 in the default rounding mode: round half to even; NaN or out of the int32
+ * range gives INT32_MIN. Then the saturating int32 -> int8 pack of the x86 activation paths. */
+GK_INLINE int32_t gk_cvtps_i32(float v) {
+    if (v > -4194303.0f && v < 4194303.0f) return gk_nearest_int(v);
+    if (v >= -2147483648.0f && v < 2147483648.0f) return (int32_t)rintf(v);
+    return INT32_MIN;
+}
+GK_INLINE int gk_sat_i8(int32_t q) { return q < -128 ? -128 : q > 127 ? 127 : q; }
 
 /* In-place byte swap of a 16/32-bit field at an unaligned address. */
 GK_INLINE void gk_swap16_at(uint8_t *p) { uint8_t t = p[0]; p[0] = p[1]; p[1] = t; }

@@ -217,9 +217,18 @@ static void test_byteswap(const gk_kctx *ctx) {
 
 int main(void) {
     int ran = 0;
+    /* GGUFKIT_ISA set (ctest registers one run per ISA): that path only, 77 if the CPU lacks it;
+     * else every path the CPU has. */
+    const char *env = getenv("GGUFKIT_ISA");
+    int forced = env && *env;
     for (int isa = 0; isa < GK_ISA_COUNT; isa++) {
         gk_kctx ctx;
-        gk_status st = gk_kctx_init(&ctx, isa, NULL);
+        gk_status st = gk_kctx_init(&ctx, forced ? -1 : isa, NULL);
+        if (forced && st == GK_E_UNSUPPORTED) {
+            printf("SKIP: GGUFKIT_ISA=%s is not supported by this CPU\n", env);
+            return GK_SKIP;
+        }
+        if (forced && (int)ctx.isa != isa) continue;
         if (st == GK_E_UNSUPPORTED) {
             printf("SKIP isa %s: not supported by this CPU\n", gk_isa_name((gk_isa)isa));
             continue;
