@@ -1,0 +1,376 @@
+/* Shared scale searches of the K-quants (format-facts §3.3) and the helpers every K-quant /
+ * ternary kernel file uses: per-ISA instantiation, Q4_K/Q5_K scale packing, validation.
+ *
+ * API (all static inline, so that a kernel body inlined into an AVX2 / AVX-512 wrapper is
+ * compiled for that ISA; the arithmetic is ggml's, in ggml's source order, which with
+ * -ffp-contract=off gives the same bits on every ISA):
+ *
+ *   float gk_kq_make_qx_quants(n, nmax, x, L, rmse_type, qw)
+ *       symmetric signed scale; L[i] in [0, 2*nmax) holds l + nmax (all-zero input: L = 0,
+ *       returns 0). qw may be NULL (weights then from rmse_type: 1 x^2, 2 one, 3 |x|, 4 sqrt|x|).
+ *   float gk_kq_make_q3_quants(n, nmax, x, L, do_rmse)
+ *       as above with weights x^2 plus up to 5 coordinate-descent passes (Q3_K reference).
+ *   float gk_kq_make_qkx2_quants(n, nmax, x, w, L, &the_min, Laux, rmin, rdelta, nstep, use_mad)
+ *       affine code x ~ scale*L - the_min, L in [0, nmax]; w must not be NULL; Laux is n bytes
+ *       of scratch. Returns scale, the_min >= 0 in *the_min.
+ *   float gk_kq_make_qkx3_quants(same parameters)
+ *       the imatrix variant: w may be NULL (then x^2), early exit when max <= min.
+ *   float gk_kq_make_qp_quants(n, nmax, x, L, qw)
+ *       non-negative sub-block scales x -> L in [0, nmax] with one super-scale (returned);
+ *       qw (weights, not NULL).
+ *
+ * Every routine uses gk_nearest_int (round half to even), exactly as ggml's quants.c. */
+#ifndef GK_KQUANT_UTIL_H
+#define GK_KQUANT_UTIL_H
+
+#include "kernels_int.h"
+
+#define GK_KQ_INLINE static inline __attribute__((always_inline))
+#define GK_KQ_EPS 1e-15f
+
+/* One body, three ISA instances (the same shape as xxHash's dispatch): NAME##_body must be a
+ * GK_KQ_INLINE function. GK_KQ_FN / GK_KQ_FNV define NAME_scalar / NAME_avx2 / NAME_avx512,
+ * GK_KQ_ISA3(NAME) is the per-ISA initializer of a gk_kernel_row array. */
+#if GK_X86
+#define GK_KQ_FN(ret, name, params, args)                                              \
+    static ret name##_scalar params { return name##_body args; }                       \
+    GK_TARGET_AVX2 static ret name##_avx2 params { return name##_body args; }          \
+    GK_TARGET_AVX512 static ret name##_avx512 params { return name##_body args; }
+#define GK_KQ_ISA3(name) {name##_scalar, name##_avx2, name##_avx512}
+#else
+#define GK_KQ_FN(ret, name, params, args) \
+    static ret name##_scalar params { return name##_body args; }
+#define GK_KQ_ISA3(name) {name##_scalar, NULL, NULL}
+#endif
+
+#define GK_KQ_P_TOF (const void *vx, float *y, int64_t k)
+#define GK_KQ_A_TOF (vx, y, k)
+#define GK_KQ_P_QUANT \
+    (const float *x, void *vy, int64_t nrows, int64_t n_per_row, const float *imatrix)
+#define GK_KQ_A_QUANT (x, vy, nrows, n_per_row, imatrix)
+#define GK_KQ_P_DOT (int64_t n, const void *vw, const void *va)
+#define GK_KQ_A_DOT (n, vw, va)
+
+GK_KQ_INLINE int gk_kq_clampi(int v, int lo, int hi) { return v < lo ? lo : v > hi ? hi : v; }
+
+/* ---- make_qx_quants ------------------------------------------------------------------------ */
+GK_KQ_INLINE float gk_kq_qx_w(const float *x, int i, int rmse_type, const float *qw) {
+    if (qw) return qw[i];
+    if (rmse_type == 1) return x[i] * x[i];
+    if (rmse_type == 2) return 1.0f;
+    if (rmse_type == 3) return fabsf(x[i]);
+    return sqrtf(fabsf(x[i]));
+}
+
+GK_KQ_INLINE float gk_kq_make_qx_quants(int n, int nmax, const float *x, int8_t *L,
+                                        int rmse_type, const float *qw) {
+    float max = 0, amax = 0;
+    for (int i = 0; i < n; ++i) {
+        float ax = fabsf(x[i]);
+        if (ax > amax) { amax = ax; max = x[i]; }
+    }
+    if (amax < GK_KQ_EPS) {
+        for (int i = 0; i < n; ++i) L[i] = 0;
+        return 0.f;
+    }
+    float iscale = -nmax / max;
+    if (rmse_type == 0) {
+        for (int i = 0; i < n; ++i) {
+            int l = gk_kq_clampi(gk_nearest_int(iscale * x[i]), -nmax, nmax - 1);
+            L[i] = (int8_t)(nmax + l);
+        }
+        return 1 / iscale;
+    }
+    int return_early = 0;
+    if (rmse_type < 0) { rmse_type = -rmse_type; return_early = 1; }
+    float sumlx = 0, suml2 = 0;
+    for (int i = 0; i < n; ++i) {
+        int l = gk_kq_clampi(gk_nearest_int(iscale * x[i]), -nmax, nmax - 1);
+        L[i] = (int8_t)(l + nmax);
+        float w = gk_kq_qx_w(x, i, rmse_type, qw);
+        sumlx += w * x[i] * (float)l;
+        suml2 += w * (float)l * (float)l;
+    }
+    float scale = suml2 ? sumlx / suml2 : 0.0f;
+    if (return_early) return suml2 > 0 ? 0.5f * (scale + 1 / iscale) : 1 / iscale;
+    float best = scale * sumlx;
+    for (int is = -9; is <= 9; ++is) {
+        if (is == 0) continue;
+        iscale = -(nmax + 0.1f * is) / max;
+        sumlx = suml2 = 0;
+        for (int i = 0; i < n; ++i) {
+            int l = gk_kq_clampi(gk_nearest_int(iscale * x[i]), -nmax, nmax - 1);
+            float w = gk_kq_qx_w(x, i, rmse_type, qw);
+            sumlx += w * x[i] * (float)l;
+            suml2 += w * (float)l * (float)l;
+        }
+        if (suml2 > 0 && sumlx * sumlx > best * suml2) {
+            for (int i = 0; i < n; ++i) {
+                int l = gk_kq_clampi(gk_nearest_int(iscale * x[i]), -nmax, nmax - 1);
+                L[i] = (int8_t)(nmax + l);
+            }
+            scale = sumlx / suml2;
+            best = scale * sumlx;
+        }
+    }
+    return scale;
+}
+
+/* ---- make_q3_quants ------------------------------------------------------------------------ */
+GK_KQ_INLINE float gk_kq_make_q3_quants(int n, int nmax, const float *x, int8_t *L, int do_rmse) {
+    float max = 0, amax = 0;
+    for (int i = 0; i < n; ++i) {
+        float ax = fabsf(x[i]);
+        if (ax > amax) { amax = ax; max = x[i]; }
+    }
+    if (amax < GK_KQ_EPS) {
+        for (int i = 0; i < n; ++i) L[i] = 0;
+        return 0.f;
+    }
+    float iscale = -nmax / max;
+    if (do_rmse) {
+        float sumlx = 0, suml2 = 0;
+        for (int i = 0; i < n; ++i) {
+            int l = gk_kq_clampi(gk_nearest_int(iscale * x[i]), -nmax, nmax - 1);
+            L[i] = (int8_t)l;
+            float w = x[i] * x[i];
+            sumlx += w * x[i] * (float)l;
+            suml2 += w * (float)l * (float)l;
+        }
+        for (int itry = 0; itry < 5; ++itry) {
+            int n_changed = 0;
+            for (int i = 0; i < n; ++i) {
+                float w = x[i] * x[i];
+                float slx = sumlx - w * x[i] * (float)L[i];
+                if (slx > 0) {
+                    float sl2 = suml2 - w * (float)L[i] * (float)L[i];
+                    int new_l = gk_kq_clampi(gk_nearest_int(x[i] * sl2 / slx), -nmax, nmax - 1);
+                    if (new_l != L[i]) {
+                        slx += w * x[i] * (float)new_l;
+                        sl2 += w * (float)new_l * (float)new_l;
+                        if (sl2 > 0 && slx * slx * suml2 > sumlx * sumlx * sl2) {
+                            L[i] = (int8_t)new_l;
+                            sumlx = slx;
+                            suml2 = sl2;
+                            ++n_changed;
+                        }
+                    }
+                }
+            }
+            if (!n_changed) break;
+        }
+        for (int i = 0; i < n; ++i) L[i] = (int8_t)(L[i] + nmax);
+        return sumlx / suml2;
+    }
+    for (int i = 0; i < n; ++i) {
+        int l = gk_kq_clampi(gk_nearest_int(iscale * x[i]), -nmax, nmax - 1);
+        L[i] = (int8_t)(l + nmax);
+    }
+    return 1 / iscale;
+}
+
+/* ---- make_qkx2_quants / make_qkx3_quants --------------------------------------------------- */
+/* qkx3 = 1: NULL weights mean x^2 and the early exit is max <= min (else max == min). */
+GK_KQ_INLINE float gk_kq_qkx_common(int n, int nmax, const float *x, const float *weights,
+                                    uint8_t *L, float *the_min, uint8_t *Laux, float rmin,
+                                    float rdelta, int nstep, int use_mad, int qkx3) {
+#define GK_KQ_W(i) (weights ? weights[i] : x[i] * x[i])
+    float min = x[0], max = x[0];
+    float sum_w = GK_KQ_W(0);
+    float sum_x = sum_w * x[0];
+    for (int i = 1; i < n; ++i) {
+        if (x[i] < min) min = x[i];
+        if (x[i] > max) max = x[i];
+        float w = GK_KQ_W(i);
+        sum_w += w;
+        sum_x += w * x[i];
+    }
+    if (min > 0) min = 0;
+    if (qkx3 ? max <= min : max == min) {
+        for (int i = 0; i < n; ++i) L[i] = 0;
+        *the_min = -min;
+        return 0.f;
+    }
+    float iscale = nmax / (max - min);
+    float scale = 1 / iscale;
+    float best_error = 0;
+    for (int i = 0; i < n; ++i) {
+        int l = gk_nearest_int(iscale * (x[i] - min));
+        L[i] = (uint8_t)gk_kq_clampi(l, 0, nmax);
+        float diff = scale * (float)L[i] + min - x[i];
+        diff = use_mad ? fabsf(diff) : diff * diff;
+        best_error += GK_KQ_W(i) * diff;
+    }
+    if (nstep < 1) {
+        *the_min = -min;
+        return scale;
+    }
+    for (int is = 0; is <= nstep; ++is) {
+        iscale = (rmin + rdelta * (float)is + (float)nmax) / (max - min);
+        float sum_l = 0, sum_l2 = 0, sum_xl = 0;
+        for (int i = 0; i < n; ++i) {
+            int l = gk_kq_clampi(gk_nearest_int(iscale * (x[i] - min)), 0, nmax);
+            Laux[i] = (uint8_t)l;
+            float w = GK_KQ_W(i);
+            sum_l += w * (float)l;
+            sum_l2 += w * (float)l * (float)l;
+            sum_xl += w * (float)l * x[i];
+        }
+        float D = sum_w * sum_l2 - sum_l * sum_l;
+        if (D > 0) {
+            float this_scale = (sum_w * sum_xl - sum_x * sum_l) / D;
+            float this_min = (sum_l2 * sum_x - sum_l * sum_xl) / D;
+            if (this_min > 0) {
+                this_min = 0;
+                this_scale = sum_xl / sum_l2;
+            }
+            float cur_error = 0;
+            for (int i = 0; i < n; ++i) {
+                float diff = this_scale * (float)Laux[i] + this_min - x[i];
+                diff = use_mad ? fabsf(diff) : diff * diff;
+                cur_error += GK_KQ_W(i) * diff;
+            }
+            if (cur_error < best_error) {
+                for (int i = 0; i < n; ++i) L[i] = Laux[i];
+                best_error = cur_error;
+                scale = this_scale;
+                min = this_min;
+            }
+        }
+    }
+    *the_min = -min;
+    return scale;
+#undef GK_KQ_W
+}
+
+GK_KQ_INLINE float gk_kq_make_qkx2_quants(int n, int nmax, const float *x, const float *w,
+                                          uint8_t *L, float *the_min, uint8_t *Laux, float rmin,
+                                          float rdelta, int nstep, int use_mad) {
+    return gk_kq_qkx_common(n, nmax, x, w, L, the_min, Laux, rmin, rdelta, nstep, use_mad, 0);
+}
+
+GK_KQ_INLINE float gk_kq_make_qkx3_quants(int n, int nmax, const float *x, const float *w,
+                                          uint8_t *L, float *the_min, uint8_t *Laux, float rmin,
+                                          float rdelta, int nstep, int use_mad) {
+    return gk_kq_qkx_common(n, nmax, x, w, L, the_min, Laux, rmin, rdelta, nstep, use_mad, 1);
+}
+
+/* ---- make_qp_quants ------------------------------------------------------------------------ */
+GK_KQ_INLINE float gk_kq_make_qp_quants(int n, int nmax, const float *x, uint8_t *L,
+                                        const float *qw) {
+    float max = 0;
+    for (int i = 0; i < n; ++i) max = max > x[i] ? max : x[i];
+    if (max < GK_KQ_EPS) {
+        for (int i = 0; i < n; ++i) L[i] = 0;
+        return 0.f;
+    }
+    float iscale = nmax / max;
+    for (int i = 0; i < n; ++i) L[i] = (uint8_t)gk_nearest_int(iscale * x[i]);
+    float scale = 1 / iscale;
+    float best_mse = 0;
+    for (int i = 0; i < n; ++i) {
+        float diff = x[i] - scale * (float)L[i];
+        best_mse += qw[i] * diff * diff;
+    }
+    for (int is = -4; is <= 4; ++is) {
+        if (is == 0) continue;
+        float iscale_is = (0.1f * (float)is + (float)nmax) / max;
+        float scale_is = 1 / iscale_is;
+        float mse = 0;
+        for (int i = 0; i < n; ++i) {
+            int l = gk_nearest_int(iscale_is * x[i]);
+            l = l < nmax ? l : nmax;
+            float diff = x[i] - scale_is * (float)l;
+            mse += qw[i] * diff * diff;
+        }
+        if (mse < best_mse) {
+            best_mse = mse;
+            iscale = iscale_is;
+        }
+    }
+    float sumlx = 0, suml2 = 0;
+    for (int i = 0; i < n; ++i) {
+        int l = gk_nearest_int(iscale * x[i]);
+        l = l < nmax ? l : nmax;
+        L[i] = (uint8_t)l;
+        float w = qw[i];
+        sumlx += w * x[i] * (float)l;
+        suml2 += w * (float)l * (float)l;
+    }
+    for (int itry = 0; itry < 5; ++itry) {
+        int n_changed = 0;
+        for (int i = 0; i < n; ++i) {
+            float w = qw[i];
+            float slx = sumlx - w * x[i] * (float)L[i];
+            float sl2 = suml2 - w * (float)L[i] * (float)L[i];
+            if (slx > 0 && sl2 > 0) {
+                int new_l = gk_nearest_int(x[i] * sl2 / slx);
+                new_l = new_l < nmax ? new_l : nmax;
+                if (new_l != L[i]) {
+                    slx += w * x[i] * (float)new_l;
+                    sl2 += w * (float)new_l * (float)new_l;
+                    if (slx * slx * suml2 > sumlx * sumlx * sl2) {
+                        L[i] = (uint8_t)new_l;
+                        sumlx = slx;
+                        suml2 = sl2;
+                        ++n_changed;
+                    }
+                }
+            }
+        }
+        if (!n_changed) break;
+    }
+    return sumlx / suml2;
+}
+
+/* ---- Q4_K / Q5_K scale packing (format-facts §3.4, T6) --------------------------------------- */
+GK_KQ_INLINE void gk_kq_get_scale_min_k4(int j, const uint8_t *q, uint8_t *d, uint8_t *m) {
+    if (j < 4) {
+        *d = q[j] & 63;
+        *m = q[j + 4] & 63;
+    } else {
+        *d = (uint8_t)((q[j + 4] & 0xF) | ((q[j - 4] >> 6) << 4));
+        *m = (uint8_t)((q[j + 4] >> 4) | ((q[j - 0] >> 6) << 4));
+    }
+}
+
+/* Packs eight 6-bit (ls, lm) pairs into scales[12] as ggml's writers do. */
+GK_KQ_INLINE void gk_kq_pack_scale_min_k4(const uint8_t *ls, const uint8_t *lm, uint8_t *s) {
+    for (int j = 0; j < 8; ++j) {
+        if (j < 4) {
+            s[j] = ls[j];
+            s[j + 4] = lm[j];
+        } else {
+            s[j + 4] = (uint8_t)((ls[j] & 0xF) | ((lm[j] & 0xF) << 4));
+            s[j - 4] |= (uint8_t)((ls[j] >> 4) << 6);
+            s[j - 0] |= (uint8_t)((lm[j] >> 4) << 6);
+        }
+    }
+}
+
+/* Q3_K: the sixteen signed 6-bit scales (stored value - 32) of scales[12]. */
+GK_KQ_INLINE void gk_kq_q3_scales(const uint8_t *s, int8_t *out) {
+    for (int j = 0; j < 16; ++j) {
+        int lo = j < 8 ? (s[j] & 0xF) : (s[j - 8] >> 4);
+        int hi = (s[8 + j % 4] >> (2 * (j / 4))) & 3;
+        out[j] = (int8_t)((lo | (hi << 4)) - 32);
+    }
+}
+
+/* Validation: fp16 fields at off0 (and off1 if >= 0) of every block finite; a trailing partial
+ * block is bad. */
+static inline int64_t gk_kq_validate_f16(const void *data, size_t nbytes, size_t bsize, int off0,
+                                         int off1) {
+    const uint8_t *p = (const uint8_t *)data;
+    size_t nb = nbytes / bsize;
+    for (size_t i = 0; i < nb; i++) {
+        const uint8_t *b = p + i * bsize;
+        if ((gk_ld16(b + off0) & 0x7C00u) == 0x7C00u) return (int64_t)i;
+        if (off1 >= 0 && (gk_ld16(b + off1) & 0x7C00u) == 0x7C00u) return (int64_t)i;
+    }
+    return nbytes % bsize ? (int64_t)nb : -1;
+}
+
+static inline void gk_kq_swap16(uint8_t *p) { uint8_t t = p[0]; p[0] = p[1]; p[1] = t; }
+
+#endif
