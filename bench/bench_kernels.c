@@ -56,19 +56,6 @@ static void gen_normal(float *x, int64_t n) {
     }
 }
 
-static int in_list(const char *list, const char *name) {
-    if (!list) return 1;
-    size_t n = strlen(name);
-    for (const char *p = list; *p;) {
-        const char *c = strchr(p, ',');
-        size_t len = c ? (size_t)(c - p) : strlen(p);
-        if (len == n && strncasecmp(p, name, n) == 0) return 1;
-        if (!c) break;
-        p = c + 1;
-    }
-    return 0;
-}
-
 /* multi-threaded row quantization through gk_pool */
 typedef struct {
     gk_quantize_fn q;
@@ -122,16 +109,11 @@ int gk_bench_kernels(int argc, char **argv) {
     if (runs < 5) runs = 5;
     if (runs > MAX_RUNS) runs = MAX_RUNS;
     if (mib < 1 || mib > 4096 || threads < 0 || threads > 256) { usage(stderr); return 2; }
-    if (types)
-        for (const char *p = types; *p;) {
-            const char *c = strchr(p, ',');
-            char nm[32];
-            size_t len = c ? (size_t)(c - p) : strlen(p);
-            snprintf(nm, sizeof nm, "%.*s", (int)(len < 31 ? len : 31), p);
-            if (gk_type_from_name(nm) < 0) { fprintf(stderr, "unknown type '%s'\n", nm); return 2; }
-            if (!c) break;
-            p = c + 1;
-        }
+    char bad[32];
+    if (gk_check_type_list(types, bad, sizeof bad) != 0) {
+        fprintf(stderr, "unknown type '%s'\n", bad);
+        return 2;
+    }
 
     gk_kctx k;
     gk_err ke;
@@ -179,7 +161,7 @@ int gk_bench_kernels(int argc, char **argv) {
     for (uint32_t ty = 0; ty < GK_TYPE_COUNT; ty++) {
         const gk_type_info *ti = gk_type_info_get(ty);
         if (!ti || (ti->flags & (GK_TF_REMOVED | GK_TF_INT)) || ty == GK_TYPE_F64) continue;
-        if (!in_list(types, ti->name)) continue;
+        if (!gk_name_in_list(types, ti->name)) continue;
         const gk_kfns *f = &k.fn[ty];
         if (!f->quantize && !f->to_float && !f->vec_dot) {
             if (types && !json) printf("%-7s not implemented yet\n", ti->name);

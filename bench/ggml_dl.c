@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 
 #if defined(__x86_64__) || defined(__i386__)
@@ -337,4 +338,33 @@ size_t gk_ggml_quantize(const gk_ggml *g, uint32_t type, const float *x, void *y
     if (!imatrix && g->quantize_requires_imatrix((int)type)) return 0;
     g->quantize_init((int)type);
     return g->quantize_chunk((int)type, x, y, 0, nrows, n_per_row, imatrix);
+}
+
+int gk_name_in_list(const char *list, const char *name) {
+    if (!list) return 1;
+    size_t n = strlen(name);
+    for (const char *p = list; *p;) {
+        const char *c = strchr(p, ',');
+        size_t len = c ? (size_t)(c - p) : strlen(p);
+        if (len == n && strncasecmp(p, name, n) == 0) return 1;
+        if (!c) break;
+        p = c + 1;
+    }
+    return 0;
+}
+
+int gk_check_type_list(const char *list, char *bad, size_t cap) {
+    for (const char *p = list; p && *p;) {
+        const char *c = strchr(p, ',');
+        char nm[32];
+        size_t len = c ? (size_t)(c - p) : strlen(p);
+        snprintf(nm, sizeof nm, "%.*s", (int)(len < 31 ? len : 31), p);
+        if (gk_type_from_name(nm) < 0) {
+            if (bad && cap) snprintf(bad, cap, "%s", nm);
+            return -1;
+        }
+        if (!c) break;
+        p = c + 1;
+    }
+    return 0;
 }

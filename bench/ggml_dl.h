@@ -75,6 +75,12 @@ float gk_ggml_vec_dot(const gk_ggml *g, uint32_t type, int64_t n, const void *w,
 size_t gk_ggml_quantize(const gk_ggml *g, uint32_t type, const float *x, void *y, int64_t nrows,
                         int64_t n_per_row, const float *imatrix);
 
+/* Shared command-line helpers of the parity test and the bench: 1 if name is in the comma
+ * list (case-insensitive; a NULL list holds every name); 0 if every name of a --types list is
+ * a known ggml type name, else -1 with the first unknown one in bad. */
+int gk_name_in_list(const char *list, const char *name);
+int gk_check_type_list(const char *list, char *bad, size_t cap);
+
 /* CPU feature names this machine has, for messages ("avx512f avx512bw ..."). */
 const char *gk_ggml_cpu_features(void);
 

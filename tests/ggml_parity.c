@@ -318,19 +318,6 @@ static void run_case(const env *e, uint32_t t, kind_id kind, int64_t n, imat_id 
 }
 
 /* ---- main ------------------------------------------------------------------------------- */
-static int in_list(const char *list, const char *name) {
-    if (!list) return 1;
-    size_t n = strlen(name);
-    for (const char *p = list; *p;) {
-        const char *c = strchr(p, ',');
-        size_t len = c ? (size_t)(c - p) : strlen(p);
-        if (len == n && strncasecmp(p, name, n) == 0) return 1;
-        if (!c) break;
-        p = c + 1;
-    }
-    return 0;
-}
-
 static void usage(FILE *o) {
     fprintf(o, "usage: test_ggml_parity [--types q4_K,q6_K] [--isa scalar|avx2|avx512|all]\n"
                "                        [--kinds normal,heavy,...] [--verbose]\n"
@@ -349,19 +336,14 @@ int main(int argc, char **argv) {
         else if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) { usage(stdout); return 0; }
         else { usage(stderr); return 2; }
     }
-    if (types)
-        for (const char *p = types; *p;) {
-            const char *c = strchr(p, ',');
-            char nm[32];
-            size_t len = c ? (size_t)(c - p) : strlen(p);
-            snprintf(nm, sizeof nm, "%.*s", (int)(len < 31 ? len : 31), p);
-            if (gk_type_from_name(nm) < 0) { fprintf(stderr, "unknown type '%s'\n", nm); return 2; }
-            if (!c) break;
-            p = c + 1;
-        }
+    char bad[32];
+    if (gk_check_type_list(types, bad, sizeof bad) != 0) {
+        fprintf(stderr, "unknown type '%s'\n", bad);
+        return 2;
+    }
     unsigned kind_mask = 0;
     for (int k = 0; k < K_COUNT; k++)
-        if (in_list(kinds, kind_names[k])) kind_mask |= 1u << k;
+        if (gk_name_in_list(kinds, kind_names[k])) kind_mask |= 1u << k;
     if (!kind_mask) { fprintf(stderr, "no known input kind in '%s'\n", kinds); return 2; }
     const char *allow = getenv("GGUFKIT_PARITY_ALLOW_MISSING");
     int allow_missing = allow && *allow && strcmp(allow, "0") != 0;
@@ -409,7 +391,7 @@ int main(int argc, char **argv) {
         for (uint32_t t = 0; t < GK_TYPE_COUNT; t++) {
             const gk_type_info *ti = gk_type_info_get(t);
             if (!ti || (ti->flags & GK_TF_REMOVED) || !g.known[t]) continue;
-            if (!in_list(types, ti->name)) continue;
+            if (!gk_name_in_list(types, ti->name)) continue;
             if (ti->flags & (GK_TF_INT)) continue;
             int ggml_has = g.can_quantize[t] || gk_ggml_to_float(&g, t) || gk_ggml_vec_dot_fn(&g, t) ||
                            (is_act_type(t) && gk_ggml_from_float(&g, t));
