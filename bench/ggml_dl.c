@@ -10,6 +10,8 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
+#include <fcntl.h>
+#include <unistd.h>
 
 #if defined(__x86_64__) || defined(__i386__)
 #include <cpuid.h>
@@ -250,6 +252,7 @@ int gk_ggml_load(gk_ggml *g, char *err, size_t errcap) {
         return -1;
     }
     cpu_init();
+    if (SYM(g->base, "ggml_validate_row_data", g->validate_row_data)) g->validate_row_data = NULL;
 
     /* run-time check of the declared layouts against our type table */
     int agree = 0;
@@ -330,6 +333,19 @@ float gk_ggml_vec_dot(const gk_ggml *g, uint32_t type, int64_t n, const void *w,
     float s = 0.0f;
     if (f) f((int)n, &s, 0, w, 0, a, 0, 1);
     return s;
+}
+
+int gk_ggml_validate(const gk_ggml *g, uint32_t type, const void *data, size_t nbytes) {
+    if (!g->validate_row_data || type >= GK_TYPE_COUNT || !g->known[type]) return -1;
+    /* ggml prints each finding on stderr: silence it for the call */
+    fflush(stderr);
+    int saved = dup(2), null = open("/dev/null", O_WRONLY);
+    if (saved >= 0 && null >= 0) dup2(null, 2);
+    bool ok = g->validate_row_data((int)type, data, nbytes);
+    fflush(stderr);
+    if (saved >= 0) { dup2(saved, 2); close(saved); }
+    if (null >= 0) close(null);
+    return ok ? 1 : 0;
 }
 
 size_t gk_ggml_quantize(const gk_ggml *g, uint32_t type, const float *x, void *y, int64_t nrows,

@@ -51,6 +51,7 @@ typedef struct gk_ggml {
     bool (*quantize_requires_imatrix)(int type);
     const struct gk_ggml_type_traits *(*get_type_traits)(int type);
     const struct gk_ggml_type_traits_cpu *(*get_type_traits_cpu)(int type);
+    bool (*validate_row_data)(int type, const void *data, size_t nbytes);   /* may be NULL */
     /* per type id (< GK_TYPE_COUNT), after the run-time check: 1 if ggml knows the type with the
      * same name, block size and bytes per block as our table */
     unsigned char known[64];
@@ -70,6 +71,9 @@ gk_ggml_vec_dot_t gk_ggml_vec_dot_fn(const gk_ggml *g, uint32_t type);
 int gk_ggml_vec_dot_type(const gk_ggml *g, uint32_t type);   /* -1 if none */
 /* One-row dot product through ggml's vec_dot (nrc = 1). */
 float gk_ggml_vec_dot(const gk_ggml *g, uint32_t type, int64_t n, const void *w, const void *a);
+/* ggml_validate_row_data with ggml's own messages silenced: 1 valid, 0 invalid, -1 if ggml has
+ * no such function. */
+int gk_ggml_validate(const gk_ggml *g, uint32_t type, const void *data, size_t nbytes);
 /* ggml_quantize_chunk from row 0; 0 if ggml cannot quantize the type (or needs an imatrix that
  * is not given). */
 size_t gk_ggml_quantize(const gk_ggml *g, uint32_t type, const float *x, void *y, int64_t nrows,

@@ -89,8 +89,9 @@ static void gen_imatrix(imat_id m, float *w, int64_t n) {
 }
 
 /* ---- bookkeeping -------------------------------------------------------------------------- */
-enum { C_QUANT, C_DEQUANT, C_FROMF, C_DOT, C_COUNT };
-static const char *cat_names[C_COUNT] = {"quantize", "dequantize", "from_float", "vec_dot"};
+enum { C_QUANT, C_DEQUANT, C_FROMF, C_DOT, C_VALID, C_COUNT };
+static const char *cat_names[C_COUNT] = {"quantize", "dequantize", "from_float", "vec_dot",
+                                         "validate"};
 
 typedef struct {
     int ok[C_COUNT], bad[C_COUNT];
@@ -317,6 +318,53 @@ static void run_case(const env *e, uint32_t t, kind_id kind, int64_t n, imat_id 
     free(x); free(imat); free(gq); free(oq); free(gd); free(od);
 }
 
+/* validate: random blocks (with scale-like bytes often set to inf/NaN/0xff patterns) and the
+ * tails of partial blocks; our verdict (-1 = valid) must equal ggml_validate_row_data's. */
+static void run_validate(const env *e, uint32_t t, tstat *st) {
+    const gk_type_info *ti = gk_type_info_get(t);
+    const gk_kfns *f = &e->k->fn[t];
+    if (e->g->validate_row_data == NULL) { st->na[C_VALID]++; return; }
+    if (!f->validate) { st->missing[C_VALID]++; return; }
+    enum { MAXB = 8 };
+    uint8_t *buf = malloc((size_t)ti->type_size * MAXB + 1);
+    if (!buf) { fprintf(stderr, "out of memory\n"); exit(3); }
+    static const uint8_t hot[] = {0x7c, 0xfc, 0x7f, 0xff, 0x7e, 0x80, 0x00, 0x3c};
+    uint64_t s = 0xfa11 + t;
+    for (int it = 0; it < 400; it++) {
+        size_t nb = 1 + (size_t)(rng_next(&s) % MAXB);
+        size_t nbytes = nb * ti->type_size;
+        for (size_t i = 0; i < nbytes; i++) {
+            uint64_t r = rng_next(&s);
+            buf[i] = (r & 7) == 0 ? hot[(r >> 3) % sizeof hot] : (uint8_t)(r >> 16);
+        }
+        if (it < 100)   /* mostly valid: ggml's own quantization of normal data, then one poke */
+        {
+            float x[4096];
+            int64_t per = ti->blck_size;
+            if ((int64_t)nb * per <= 4096 && e->g->can_quantize[t] && !e->g->quantize_requires_imatrix((int)t)) {
+                gen(K_NORMAL, x, 1, (int64_t)nb * per, (uint64_t)it);
+                gk_ggml_quantize(e->g, t, x, buf, 1, (int64_t)nb * per, NULL);
+                if (it % 2) buf[rng_next(&s) % nbytes] = hot[rng_next(&s) % sizeof hot];
+            }
+        }
+        int gv = gk_ggml_validate(e->g, t, buf, nbytes);
+        int64_t ov = f->validate(buf, nbytes);
+        if (gv < 0) { st->na[C_VALID]++; break; }
+        if ((ov == -1) != (gv == 1)) {
+            st->bad[C_VALID]++;
+            if (report_ok(st)) {
+                fprintf(stderr, "  DIFF validate [%s] type=%s %zu block(s): ours %s (%lld), ggml %s\n",
+                        e->isa, ti->name, nb, ov == -1 ? "valid" : "invalid", (long long)ov,
+                        gv ? "valid" : "invalid");
+                size_t blk = ov >= 0 && (size_t)ov < nb ? (size_t)ov : 0;
+                hexdump("block", buf + blk * ti->type_size, ti->type_size);
+            }
+            st->printed++;
+        } else st->ok[C_VALID]++;
+    }
+    free(buf);
+}
+
 /* ---- main ------------------------------------------------------------------------------- */
 static void usage(FILE *o) {
     fprintf(o, "usage: test_ggml_parity [--types q4_K,q6_K] [--isa scalar|avx2|avx512|all]\n"
@@ -386,8 +434,8 @@ int main(int argc, char **argv) {
             continue;
         }
         env e = {&g, &k, gk_isa_name((gk_isa)isas[ii]), kind_mask};
-        printf("\n== ISA %s ==\n%-8s %-16s %-16s %-16s %-16s\n", e.isa, "type", cat_names[0],
-               cat_names[1], cat_names[2], cat_names[3]);
+        printf("\n== ISA %s ==\n%-8s %-16s %-16s %-16s %-16s %-16s\n", e.isa, "type", cat_names[0],
+               cat_names[1], cat_names[2], cat_names[3], cat_names[4]);
         for (uint32_t t = 0; t < GK_TYPE_COUNT; t++) {
             const gk_type_info *ti = gk_type_info_get(t);
             if (!ti || (ti->flags & GK_TF_REMOVED) || !g.known[t]) continue;
@@ -399,12 +447,19 @@ int main(int argc, char **argv) {
             if (ti->flags & GK_TF_GRID) {
                 const gk_kfns *f = &k.fn[t];
                 if (!f->quantize && !f->to_float && !f->vec_dot) {
-                    printf("%-8s grid type: no compute in ggufkit (by design)\n", ti->name);
+                    tstat gs;
+                    memset(&gs, 0, sizeof gs);
+                    run_validate(&e, t, &gs);
+                    printf("%-8s no compute in ggufkit for grid types (by design); validate: %s\n",
+                           ti->name, gs.bad[C_VALID] ? "DIFF" : gs.missing[C_VALID] ? "not impl. yet" : "ok");
+                    if (gs.bad[C_VALID]) failed = 1;
+                    if (gs.missing[C_VALID]) missing_required++;
                     continue;
                 }
             }
             tstat st;
             memset(&st, 0, sizeof st);
+            run_validate(&e, t, &st);
             for (size_t li = 0; li < sizeof lens / sizeof *lens; li++) {
                 int64_t n = lens[li];
                 if (n % ti->blck_size) continue;
@@ -421,7 +476,7 @@ int main(int argc, char **argv) {
                 else if (st.ok[c]) snprintf(cells[c], sizeof cells[c], "ok %d", st.ok[c]);
                 else snprintf(cells[c], sizeof cells[c], "-");
             }
-            printf("%-8s %-16s %-16s %-16s %-16s%s\n", ti->name, cells[0], cells[1], cells[2], cells[3],
+            printf("%-8s %-16s %-16s %-16s %-16s %-16s%s\n", ti->name, cells[0], cells[1], cells[2], cells[3], cells[4],
                    any_missing ? (required_type(t) ? "  (required)" : "  (optional)") : "");
             if (any_bad) failed = 1;
             if (any_missing && required_type(t)) missing_required++;
