@@ -466,6 +466,155 @@ void gk_pool_run(gk_pool *p, int64_t n_tasks, void (*fn)(void *ctx, int64_t task
                  void *ctx);
 void gk_pool_free(gk_pool *p);
 
+/* ------------------------------------------------------------------------------------------ */
+/* safetensors and checkpoint sources (spec/safetensors.md).                                    */
+
+/* safetensors dtypes ggufkit reads (plain values, little-endian). The newer dtypes F8_E8M0,
+ * F8_E4M3FNUZ, F8_E5M2FNUZ, F4, F6_E2M3, F6_E3M2 and C64 are recognised and rejected with
+ * GK_E_UNSUPPORTED naming the tensor and dtype; any other dtype string is GK_E_BAD_DTYPE. */
+typedef enum gk_st_dtype {
+    GK_ST_BOOL = 0, GK_ST_U8, GK_ST_I8, GK_ST_F8_E5M2, GK_ST_F8_E4M3,
+    GK_ST_I16, GK_ST_U16, GK_ST_F16, GK_ST_BF16,
+    GK_ST_I32, GK_ST_U32, GK_ST_F32,
+    GK_ST_F64, GK_ST_I64, GK_ST_U64,
+    GK_ST_DTYPE_COUNT
+} gk_st_dtype;
+
+#define GK_ST_MAX_DIMS 8
+#define GK_ST_MAX_HEADER 100000000ull          /* the reference reader's header limit */
+
+/* Name as written in files ("F32", "BF16", "F8_E4M3", ...); NULL if out of range. */
+const char *gk_st_dtype_name(int dtype);
+/* Bytes per element (1, 2, 4 or 8); 0 if out of range. */
+size_t gk_st_dtype_size(int dtype);
+/* Exact, case-sensitive lookup: the gk_st_dtype, or -1 if unknown, or -2 if it is a dtype of
+ * the safetensors format that ggufkit does not support (F8_E8M0, FNUZ, F4, F6, C64). */
+int gk_st_dtype_from_name(const char *name);
+/* 1 for F16, BF16, F32, F64, F8_E4M3, F8_E5M2. */
+int gk_st_dtype_is_float(int dtype);
+/* Converts n elements of any supported dtype to f32. src may be unaligned. Exact for F16, BF16,
+ * F8_E4M3 (the "fn" variant: no infinities, S.1111.111 is NaN, max 448), F8_E5M2 (IEEE-like);
+ * F64 and 32/64-bit integers round to nearest; BOOL gives 0 or 1. GK_E_INVALID_ARG for a bad
+ * dtype. */
+gk_status gk_st_row_to_f32(int dtype, const void *src, float *dst, size_t n);
+
+typedef struct gk_st_tensor {
+    const char *name;              /* NUL-terminated, valid UTF-8 (may be empty) */
+    gk_st_dtype dtype;
+    uint32_t n_dims;               /* 0 for a scalar */
+    uint64_t shape[GK_ST_MAX_DIMS];/* row-major, as in the file: shape[n_dims-1] is the row
+                                      length; unused entries are 0 */
+    uint64_t n_elements;           /* product of shape (1 for a scalar) */
+    uint64_t nbytes;               /* n_elements * dtype size == end - begin */
+    uint64_t begin;                /* data_offsets[0], relative to the data buffer */
+    uint64_t offset;               /* absolute file offset: 8 + header length + begin */
+    const uint8_t *data;           /* the bytes (in the mapping / memory); NULL for header-only */
+} gk_st_tensor;
+
+typedef struct gk_st_meta {
+    const char *key;
+    const char *value;
+} gk_st_meta;
+
+typedef struct gk_st_priv gk_st_priv;
+typedef struct gk_st {
+    uint64_t header_len;           /* N */
+    uint64_t data_start;           /* 8 + N */
+    uint64_t file_size;            /* data_start + data buffer size */
+    uint64_t n_tensors;
+    gk_st_tensor *tensors;         /* sorted by name (byte order) */
+    uint64_t n_meta;
+    gk_st_meta *meta;              /* __metadata__, sorted by key */
+    const uint8_t *base;           /* whole file (mapped/memory), or NULL for header-only */
+    gk_st_priv *priv;
+} gk_st;
+
+/* mmap a safetensors file (zero-copy) and validate it fully (format-facts §8). */
+gk_status gk_st_open(const char *path, gk_st **out, gk_err *err);
+/* Parse a buffer the caller keeps alive until gk_st_close. */
+gk_status gk_st_from_memory(const void *buf, size_t size, gk_st **out, gk_err *err);
+/* Header only: buf holds at least the first 8 + N bytes of a file whose total size is
+ * file_size (e.g. an archive member); every check is made against file_size; data pointers are
+ * NULL. buf may be freed after the call. */
+gk_status gk_st_from_header(const void *buf, size_t n, uint64_t file_size, gk_st **out,
+                            gk_err *err);
+void gk_st_close(gk_st *st);
+/* Index of a tensor, or -1. */
+int64_t gk_st_find(const gk_st *st, const char *name);
+/* __metadata__ value, or NULL. */
+const char *gk_st_meta_get(const gk_st *st, const char *key);
+
+/* A Hugging Face checkpoint: named small files (config.json, tokenizer.json, ...) plus tensors
+ * from one or more safetensors parts. Sources: a directory (also a Hugging Face cache snapshot
+ * whose files are symlinks into ../../blobs), a single .safetensors file, or the same directory
+ * packed as .tar, .tar.gz, .tar.zst or .zip (optionally under one top folder), read through
+ * libarchive without unpacking. Parts: the sorted unique values of weight_map in
+ * model.safetensors.index.json (the names must equal the tensors found), else every root file
+ * named model*.safetensors, sorted. */
+typedef enum gk_ckpt_kind { GK_CKPT_DIR = 0, GK_CKPT_FILE = 1, GK_CKPT_ARCHIVE = 2 } gk_ckpt_kind;
+
+#define GK_CKPT_SMALL_MAX (64ull * 1024 * 1024)  /* larger root files are listed, not loaded */
+#define GK_CKPT_CHUNK (4u * 1024 * 1024)          /* default streaming chunk */
+
+typedef struct gk_ckpt_file {
+    const char *name;              /* file name at the checkpoint root, e.g. "config.json" */
+    uint64_t size;
+    int loaded;                    /* archive sources: its bytes were kept (size <= SMALL_MAX) */
+} gk_ckpt_file;
+
+typedef struct gk_ckpt_part {
+    const char *name;              /* e.g. "model-00001-of-00002.safetensors" */
+    gk_st *st;                     /* directory/file: full reader; archive: header-only */
+} gk_ckpt_part;
+
+typedef struct gk_ckpt_tensor {
+    const gk_st_tensor *t;         /* points into parts[part].st->tensors */
+    uint32_t part;
+} gk_ckpt_tensor;
+
+typedef struct gk_ckpt_priv gk_ckpt_priv;
+typedef struct gk_ckpt {
+    gk_ckpt_kind kind;
+    const char *name;              /* directory basename; for a HF cache snapshot the repo name
+                                      (models--org--NAME); archive: its top folder, else the
+                                      archive's name without extensions */
+    uint64_t n_files;
+    gk_ckpt_file *files;           /* root files, sorted by name (parts included) */
+    uint32_t n_parts;
+    gk_ckpt_part *parts;
+    uint64_t n_tensors;
+    gk_ckpt_tensor *tensors;       /* part by part, by name within a part; names are unique */
+    gk_ckpt_priv *priv;
+} gk_ckpt;
+
+/* PLAN: opens a directory, a .safetensors file, or an archive (anything else that is a regular
+ * file). For archives this is the first forward pass: small root files are read into memory,
+ * each safetensors member's header only; data is skipped. Unsafe archive entries (absolute
+ * paths, "..", symlinks, hard links, devices, fifos) are GK_E_UNSAFE_PATH. */
+gk_status gk_ckpt_open(const char *path, gk_ckpt **out, gk_err *err);
+void gk_ckpt_close(gk_ckpt *c);
+/* Small-file lookup by root name: *data (NUL-terminated, owned by c) and *len. GK_E_NOT_FOUND if
+ * absent; GK_E_UNSUPPORTED if it is larger than GK_CKPT_SMALL_MAX; GK_E_IO on read errors. */
+gk_status gk_ckpt_file_get(gk_ckpt *c, const char *name, const uint8_t **data, size_t *len,
+                           gk_err *err);
+/* Index into c->tensors, or -1. */
+int64_t gk_ckpt_find_tensor(const gk_ckpt *c, const char *name);
+/* Direct pointer to a tensor's bytes (directory/file sources); NULL for archives. */
+const uint8_t *gk_ckpt_tensor_data(const gk_ckpt *c, uint64_t i);
+
+/* Called for each chunk of tensor data: tensor index i (into c->tensors), the byte offset of
+ * the chunk within the tensor, and the bytes (valid only during the call). Chunks start on an
+ * element boundary and hold whole elements, and whole rows when a row fits in the chunk.
+ * Returning non-GK_OK stops the stream with that status. Tensors of 0 bytes get no call. */
+typedef gk_status (*gk_ckpt_chunk_fn)(void *ctx, uint64_t i, uint64_t offset, const void *bytes,
+                                      size_t n, gk_err *err);
+/* WRITE: streams every tensor's bytes once, in source order (part by part in archive order,
+ * file offset order within a part); memory is bounded by chunk_bytes (0 = GK_CKPT_CHUNK).
+ * Archives are read in a second forward pass that must see the same members as the plan. May
+ * be called more than once. */
+gk_status gk_ckpt_stream(gk_ckpt *c, size_t chunk_bytes, gk_ckpt_chunk_fn fn, void *ctx,
+                         gk_err *err);
+
 #ifdef __cplusplus
 }
 #endif

@@ -337,11 +337,10 @@ static void run_validate(const env *e, uint32_t t, tstat *st) {
             uint64_t r = rng_next(&s);
             buf[i] = (r & 7) == 0 ? hot[(r >> 3) % sizeof hot] : (uint8_t)(r >> 16);
         }
-        if (it < 100)   /* mostly valid: ggml's own quantization of normal data, then one poke */
-        {
+        if (it < 100) {  /* mostly valid: ggml's quantization of normal data, then one poke */
             float x[4096];
             int64_t per = ti->blck_size;
-            if ((int64_t)nb * per <= 4096 && e->g->can_quantize[t] && !e->g->quantize_requires_imatrix((int)t)) {
+            if ((int64_t)nb * per <= 4096 && e->g->can_quantize[t] && !(ti->flags & GK_TF_GRID)) {
                 gen(K_NORMAL, x, 1, (int64_t)nb * per, (uint64_t)it);
                 gk_ggml_quantize(e->g, t, x, buf, 1, (int64_t)nb * per, NULL);
                 if (it % 2) buf[rng_next(&s) % nbytes] = hot[rng_next(&s) % sizeof hot];
