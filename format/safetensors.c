@@ -481,14 +481,15 @@ static gk_status st_new(gk_st **out, gk_err *err) {
     return GK_OK;
 }
 
-gk_status gk_st_from_header(const void *buf, size_t n, uint64_t file_size, gk_st **out,
-                            gk_err *err) {
-    if (!out || (!buf && n)) return gk_err_set(err, GK_E_INVALID_ARG, "gk_st_from_header: NULL");
+/* Parses buf (avail bytes of a file of file_size bytes) into a new handle. */
+static gk_status st_from_buffer(const void *buf, size_t avail, uint64_t file_size, int with_data,
+                                gk_st **out, gk_err *err) {
+    if (!out || (!buf && avail)) return gk_err_set(err, GK_E_INVALID_ARG, "safetensors: NULL argument");
     *out = NULL;
     gk_st *st = NULL;
     gk_status rc = st_new(&st, err);
     if (rc != GK_OK) return rc;
-    rc = st_parse(buf, n, file_size, 0, st, err);
+    rc = st_parse(buf, avail, file_size, with_data, st, err);
     if (rc != GK_OK) {
         gk_st_close(st);
         return rc;
@@ -497,19 +498,13 @@ gk_status gk_st_from_header(const void *buf, size_t n, uint64_t file_size, gk_st
     return GK_OK;
 }
 
+gk_status gk_st_from_header(const void *buf, size_t n, uint64_t file_size, gk_st **out,
+                            gk_err *err) {
+    return st_from_buffer(buf, n, file_size, 0, out, err);
+}
+
 gk_status gk_st_from_memory(const void *buf, size_t size, gk_st **out, gk_err *err) {
-    if (!out || (!buf && size)) return gk_err_set(err, GK_E_INVALID_ARG, "gk_st_from_memory: NULL");
-    *out = NULL;
-    gk_st *st = NULL;
-    gk_status rc = st_new(&st, err);
-    if (rc != GK_OK) return rc;
-    rc = st_parse(buf, size, size, 1, st, err);
-    if (rc != GK_OK) {
-        gk_st_close(st);
-        return rc;
-    }
-    *out = st;
-    return GK_OK;
+    return st_from_buffer(buf, size, size, 1, out, err);
 }
 
 gk_status gk_st_open(const char *path, gk_st **out, gk_err *err) {

@@ -358,27 +358,19 @@ static void test_fixtures(void) {
     check_shape(st, "model.embed_tokens.weight", GK_ST_F32, 2, 512, 64, 0);
     check_shape(st, "model.norm.weight", GK_ST_F32, 1, 64, 0, 0);
     CHECK(gk_st_find(st, "lm_head.weight") < 0);
+    static const struct { const char *suffix; uint32_t nd; uint64_t a, b; } LAYER[] = {
+        {"self_attn.q_proj.weight", 2, 64, 64},  {"self_attn.k_proj.weight", 2, 32, 64},
+        {"self_attn.v_proj.weight", 2, 32, 64},  {"self_attn.o_proj.weight", 2, 64, 64},
+        {"mlp.gate_proj.weight", 2, 172, 64},    {"mlp.down_proj.weight", 2, 64, 172},
+        {"mlp.up_proj.weight", 2, 172, 64},      {"input_layernorm.weight", 1, 64, 0},
+        {"post_attention_layernorm.weight", 1, 64, 0},
+    };
     char name[128];
-    for (int l = 0; l < 5; l++) {
-        snprintf(name, sizeof name, "model.layers.%d.self_attn.q_proj.weight", l);
-        check_shape(st, name, GK_ST_F32, 2, 64, 64, 0);
-        snprintf(name, sizeof name, "model.layers.%d.self_attn.k_proj.weight", l);
-        check_shape(st, name, GK_ST_F32, 2, 32, 64, 0);
-        snprintf(name, sizeof name, "model.layers.%d.self_attn.v_proj.weight", l);
-        check_shape(st, name, GK_ST_F32, 2, 32, 64, 0);
-        snprintf(name, sizeof name, "model.layers.%d.self_attn.o_proj.weight", l);
-        check_shape(st, name, GK_ST_F32, 2, 64, 64, 0);
-        snprintf(name, sizeof name, "model.layers.%d.mlp.gate_proj.weight", l);
-        check_shape(st, name, GK_ST_F32, 2, 172, 64, 0);
-        snprintf(name, sizeof name, "model.layers.%d.mlp.down_proj.weight", l);
-        check_shape(st, name, GK_ST_F32, 2, 64, 172, 0);
-        snprintf(name, sizeof name, "model.layers.%d.mlp.up_proj.weight", l);
-        check_shape(st, name, GK_ST_F32, 2, 172, 64, 0);
-        snprintf(name, sizeof name, "model.layers.%d.input_layernorm.weight", l);
-        check_shape(st, name, GK_ST_F32, 1, 64, 0, 0);
-        snprintf(name, sizeof name, "model.layers.%d.post_attention_layernorm.weight", l);
-        check_shape(st, name, GK_ST_F32, 1, 64, 0, 0);
-    }
+    for (int l = 0; l < 5; l++)
+        for (size_t k = 0; k < sizeof LAYER / sizeof LAYER[0]; k++) {
+            snprintf(name, sizeof name, "model.layers.%d.%s", l, LAYER[k].suffix);
+            check_shape(st, name, GK_ST_F32, LAYER[k].nd, LAYER[k].a, LAYER[k].b, 0);
+        }
     uint64_t total = 0;
     for (uint64_t i = 0; i < st->n_tensors; i++) total += st->tensors[i].nbytes;
     CHECK(st->data_start + total == st->file_size);
