@@ -44,7 +44,7 @@ GK_INLINE size_t q4_1_quant_impl(const float *x, void *vy, int64_t nrows, int64_
             float weight[32], min;
             uint8_t L[32], Laux[32];
             for (int j = 0; j < 32; ++j) weight[j] = qw[j] * sqrtf(sigma2 + xb[j] * xb[j]);
-            float d = gk_make_qkx3_quants(32, 15, xb, weight, L, &min, Laux, -0.9f, 0.05f, 36, 0);
+            float d = gk_kq_make_qkx3_quants(32, 15, xb, weight, L, &min, Laux, -0.9f, 0.05f, 36, 0);
             uint8_t *o = yr + ib * QB;
             gk_st16(o, gk_f32_to_f16(d));
             gk_st16(o + 2, gk_f32_to_f16(-min));

@@ -46,7 +46,7 @@ GK_INLINE size_t q5_0_quant_impl(const float *x, void *vy, int64_t nrows, int64_
             float weight[32];
             int8_t L[32];
             for (int j = 0; j < 32; ++j) weight[j] = qw[j] * sqrtf(sigma2 + xb[j] * xb[j]);
-            float d = gk_make_qx_quants(32, 16, xb, L, 1, weight);
+            float d = gk_kq_make_qx_quants(32, 16, xb, L, 1, weight);
             uint8_t *o = yr + ib * QB;
             gk_st16(o, gk_f32_to_f16(d));
             gk_q5_pack((const uint8_t *)L, o + 2, o + 6);

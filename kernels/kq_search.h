@@ -1,6 +1,7 @@
 /* Shared helpers of the legacy / IQ4 / FP4 kernels (format-facts §3.0, §3.3, §3.5, §3.7):
  * the ISA instantiation macros, the non-linear value tables, best-index searches, E8M0/UE4M3
- * scale conversions and the weighted scale searches make_qx_quants / make_qkx3_quants.
+ * scale conversions and the IQ4 scale search. The weighted searches make_qx_quants /
+ * make_qkx3_quants of the legacy imatrix paths come from kquant_util.h.
  *
  * Everything here is static inline so that a kernel body inlined into an AVX2/AVX-512 wrapper is
  * compiled for that ISA. Float arithmetic follows ggml's source order (no FMA contraction: the
@@ -9,6 +10,7 @@
 #define GK_KQ_SEARCH_H
 
 #include "kernels_int.h"
+#include "kquant_util.h" /* make_qx_quants / make_qkx3_quants (shared with the K-quants) */
 
 #define GK_INLINE static inline __attribute__((always_inline))
 
@@ -112,151 +114,6 @@ GK_INLINE uint8_t gk_fp32_to_ue4m3(float x) {
         if (e >= 15) return 0x7E;
     }
     return (uint8_t)((e << 3) | m);
-}
-
-/* make_qx_quants (§3.3): symmetric scale for L in [0, 2*nmax), weights qw or by rmse_type. */
-static inline float gk_make_qx_quants(int n, int nmax, const float *x, int8_t *L, int rmse_type,
-                                      const float *qw) {
-    float max = 0, amax = 0;
-    for (int i = 0; i < n; ++i) {
-        float ax = fabsf(x[i]);
-        if (ax > amax) {
-            amax = ax;
-            max = x[i];
-        }
-    }
-    if (amax < GROUP_MAX_EPS_GK) {
-        for (int i = 0; i < n; ++i) L[i] = 0;
-        return 0.f;
-    }
-    float iscale = -nmax / max;
-    if (rmse_type == 0) {
-        for (int i = 0; i < n; ++i) {
-            int l = gk_nearest_int(iscale * x[i]);
-            l = l < -nmax ? -nmax : l > nmax - 1 ? nmax - 1 : l;
-            L[i] = (int8_t)(nmax + l);
-        }
-        return 1 / iscale;
-    }
-    int return_early = 0;
-    if (rmse_type < 0) {
-        rmse_type = -rmse_type;
-        return_early = 1;
-    }
-#define GK_QX_W(i)                                                                          \
-    (qw ? qw[i]                                                                             \
-        : rmse_type == 1 ? x[i] * x[i]                                                      \
-        : rmse_type == 2 ? 1.0f                                                             \
-        : rmse_type == 3 ? fabsf(x[i])                                                      \
-                         : sqrtf(fabsf(x[i])))
-    float sumlx = 0, suml2 = 0;
-    for (int i = 0; i < n; ++i) {
-        int l = gk_nearest_int(iscale * x[i]);
-        l = l < -nmax ? -nmax : l > nmax - 1 ? nmax - 1 : l;
-        L[i] = (int8_t)(l + nmax);
-        float w = GK_QX_W(i);
-        sumlx += w * x[i] * (float)l;
-        suml2 += w * (float)l * (float)l;
-    }
-    float scale = suml2 ? sumlx / suml2 : 0.0f;
-    if (return_early) return suml2 > 0 ? 0.5f * (scale + 1 / iscale) : 1 / iscale;
-    float best = scale * sumlx;
-    for (int is = -9; is <= 9; ++is) {
-        if (is == 0) continue;
-        iscale = -(nmax + 0.1f * is) / max;
-        sumlx = suml2 = 0;
-        for (int i = 0; i < n; ++i) {
-            int l = gk_nearest_int(iscale * x[i]);
-            l = l < -nmax ? -nmax : l > nmax - 1 ? nmax - 1 : l;
-            float w = GK_QX_W(i);
-            sumlx += w * x[i] * (float)l;
-            suml2 += w * (float)l * (float)l;
-        }
-        if (suml2 > 0 && sumlx * sumlx > best * suml2) {
-            for (int i = 0; i < n; ++i) {
-                int l = gk_nearest_int(iscale * x[i]);
-                L[i] = (int8_t)(nmax + (l < -nmax ? -nmax : l > nmax - 1 ? nmax - 1 : l));
-            }
-            scale = sumlx / suml2;
-            best = scale * sumlx;
-        }
-    }
-#undef GK_QX_W
-    return scale;
-}
-
-/* make_qkx3_quants (§3.3): affine x ~ scale*L - the_min, L in [0, nmax]; weights x^2 if NULL. */
-static inline float gk_make_qkx3_quants(int n, int nmax, const float *x, const float *weights,
-                                        uint8_t *L, float *the_min, uint8_t *Laux, float rmin,
-                                        float rdelta, int nstep, int use_mad) {
-    float min = x[0], max = x[0];
-    float sum_w = weights ? weights[0] : x[0] * x[0];
-    float sum_x = sum_w * x[0];
-    for (int i = 1; i < n; ++i) {
-        if (x[i] < min) min = x[i];
-        if (x[i] > max) max = x[i];
-        float w = weights ? weights[i] : x[i] * x[i];
-        sum_w += w;
-        sum_x += w * x[i];
-    }
-    if (min > 0) min = 0;
-    if (max <= min) {
-        memset(L, 0, (size_t)n);
-        *the_min = -min;
-        return 0.f;
-    }
-    float iscale = nmax / (max - min);
-    float scale = 1 / iscale;
-    float best_mad = 0;
-    for (int i = 0; i < n; ++i) {
-        int l = gk_nearest_int(iscale * (x[i] - min));
-        L[i] = (uint8_t)(l < 0 ? 0 : l > nmax ? nmax : l);
-        float diff = scale * L[i] + min - x[i];
-        diff = use_mad ? fabsf(diff) : diff * diff;
-        float w = weights ? weights[i] : x[i] * x[i];
-        best_mad += w * diff;
-    }
-    if (nstep < 1) {
-        *the_min = -min;
-        return scale;
-    }
-    for (int is = 0; is <= nstep; ++is) {
-        iscale = (rmin + rdelta * is + nmax) / (max - min);
-        float sum_l = 0, sum_l2 = 0, sum_xl = 0;
-        for (int i = 0; i < n; ++i) {
-            int l = gk_nearest_int(iscale * (x[i] - min));
-            l = l < 0 ? 0 : l > nmax ? nmax : l;
-            Laux[i] = (uint8_t)l;
-            float w = weights ? weights[i] : x[i] * x[i];
-            sum_l += w * (float)l;
-            sum_l2 += w * (float)l * (float)l;
-            sum_xl += w * (float)l * x[i];
-        }
-        float D = sum_w * sum_l2 - sum_l * sum_l;
-        if (D > 0) {
-            float this_scale = (sum_w * sum_xl - sum_x * sum_l) / D;
-            float this_min = (sum_l2 * sum_x - sum_l * sum_xl) / D;
-            if (this_min > 0) {
-                this_min = 0;
-                this_scale = sum_xl / sum_l2;
-            }
-            float mad = 0;
-            for (int i = 0; i < n; ++i) {
-                float diff = this_scale * Laux[i] + this_min - x[i];
-                diff = use_mad ? fabsf(diff) : diff * diff;
-                float w = weights ? weights[i] : x[i] * x[i];
-                mad += w * diff;
-            }
-            if (mad < best_mad) {
-                for (int i = 0; i < n; ++i) L[i] = Laux[i];
-                best_mad = mad;
-                scale = this_scale;
-                min = this_min;
-            }
-        }
-    }
-    *the_min = -min;
-    return scale;
 }
 
 /* IQ4 scale search of one sub-block of 32 (quantize_row_iq4_nl_impl with ntry = 7, §3.5):
