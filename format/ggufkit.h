@@ -294,7 +294,9 @@ typedef struct gk_model {
  * opens every part, checks split.no / split.count / split.tensors.count and name uniqueness. */
 gk_status gk_model_open(const char *path, unsigned flags, gk_model **out, gk_err *err);
 void gk_model_close(gk_model *m);
-/* Split file name: "<prefix>-%05d-of-%05d.gguf" with no = split.no + 1. Returns bytes needed. */
+/* Split file name: "<prefix>-%05d-of-%05d.gguf" with no = split.no + 1. Returns the length of
+ * the full name (excluding the NUL, as snprintf does), so a buffer needs the result + 1 bytes;
+ * buf may be NULL when cap is 0. */
 size_t gk_split_path(char *buf, size_t cap, const char *prefix, uint32_t split_no,
                      uint32_t split_count);
 

@@ -14,7 +14,7 @@ typedef struct bb {
     int be, v1;
 } bb;
 
-static void bb_raw(bb *b, const void *d, size_t n) {
+static inline void bb_raw(bb *b, const void *d, size_t n) {
     if (b->n + n > b->cap) {
         size_t c = b->cap ? b->cap : 256;
         while (c < b->n + n) c *= 2;
@@ -24,17 +24,17 @@ static void bb_raw(bb *b, const void *d, size_t n) {
     if (n) memcpy(b->p + b->n, d, n);
     b->n += n;
 }
-static void bb_uint(bb *b, uint64_t v, int sz) {
+static inline void bb_uint(bb *b, uint64_t v, int sz) {
     uint8_t t[8];
     for (int i = 0; i < sz; i++) t[b->be ? sz - 1 - i : i] = (uint8_t)(v >> (8 * i));
     bb_raw(b, t, (size_t)sz);
 }
-static void bb_u8(bb *b, uint8_t v) { bb_uint(b, v, 1); }
-static void bb_u32(bb *b, uint32_t v) { bb_uint(b, v, 4); }
-static void bb_u64(bb *b, uint64_t v) { bb_uint(b, v, 8); }
-static void bb_cnt(bb *b, uint64_t v) { bb_uint(b, v, b->v1 ? 4 : 8); }
-static void bb_str(bb *b, const char *s) { bb_cnt(b, strlen(s)); bb_raw(b, s, strlen(s)); }
-static void bb_pad(bb *b, size_t a) { while (b->n % a) bb_u8(b, 0); }
+static inline void bb_u8(bb *b, uint8_t v) { bb_uint(b, v, 1); }
+static inline void bb_u32(bb *b, uint32_t v) { bb_uint(b, v, 4); }
+static inline void bb_u64(bb *b, uint64_t v) { bb_uint(b, v, 8); }
+static inline void bb_cnt(bb *b, uint64_t v) { bb_uint(b, v, b->v1 ? 4 : 8); }
+static inline void bb_str(bb *b, const char *s) { bb_cnt(b, strlen(s)); bb_raw(b, s, strlen(s)); }
+static inline void bb_pad(bb *b, size_t a) { while (b->n % a) bb_u8(b, 0); }
 
 /* T1 knobs; zero means "as in T1". */
 typedef struct t1opt {
@@ -57,7 +57,7 @@ typedef struct t1opt {
     uint32_t kv2_type;         /* value type of the second kv (default u32) */
 } t1opt;
 
-static void t1_nested(bb *b, int depth) {
+static inline void t1_nested(bb *b, int depth) {
     if (depth <= 1) { bb_u32(b, 4); bb_cnt(b, 2); bb_u32(b, 1); bb_u32(b, 2); return; }
     bb_u32(b, 9);
     bb_cnt(b, 1);
@@ -65,7 +65,7 @@ static void t1_nested(bb *b, int depth) {
 }
 
 /* Builds T1 (or a variant) into *out (malloc'd); returns its size. */
-static size_t t1_build(const t1opt *o, uint8_t **out) {
+static inline size_t t1_build(const t1opt *o, uint8_t **out) {
     bb b = {.be = o->be, .v1 = o->v1};
     uint32_t align = 32;
     bb_raw(&b, o->magic ? o->magic : "GGUF", 4);
@@ -132,7 +132,7 @@ typedef struct t1_src {
     uint8_t data_t[32], data_h[6];
 } t1_src;
 
-static void t1_source(t1_src *s) {
+static inline void t1_source(t1_src *s) {
     memset(s, 0, sizeof *s);
     s->kv[0].key = (gk_str){"general.architecture", 20};
     s->kv[0].val.type = GK_V_STR;
@@ -154,7 +154,7 @@ static void t1_source(t1_src *s) {
 }
 
 /* Writes T1 with opts to memory; returns a malloc'd copy of the bytes. */
-static uint8_t *t1_write(const gk_write_opts *o, size_t *size, gk_status *st_out) {
+static inline uint8_t *t1_write(const gk_write_opts *o, size_t *size, gk_status *st_out) {
     t1_src s;
     t1_source(&s);
     gk_writer *w = NULL;
@@ -178,7 +178,7 @@ static uint8_t *t1_write(const gk_write_opts *o, size_t *size, gk_status *st_out
 }
 
 /* Walks everything a parsed file exposes (for sanitizers): every value, every tensor byte. */
-static uint64_t walk_value(const gk_value *v) {
+static inline uint64_t walk_value(const gk_value *v) {
     uint64_t h = v->type;
     int ok;
     if (v->type == GK_V_STR) { for (uint64_t i = 0; i < v->str.len; i++) h += (uint8_t)v->str.ptr[i]; h += (uint8_t)v->str.ptr[v->str.len]; }
@@ -198,7 +198,7 @@ static uint64_t walk_value(const gk_value *v) {
     return h;
 }
 
-static uint64_t walk_gguf(const gk_gguf *g) {
+static inline uint64_t walk_gguf(const gk_gguf *g) {
     uint64_t h = 0;
     for (uint64_t i = 0; i < g->n_kv; i++) {
         h += walk_value(&g->kv[i].val) + g->kv[i].key.len;
