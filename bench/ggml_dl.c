@@ -174,7 +174,13 @@ static int dir_from_npm(char *dir, size_t cap, char *err, size_t errcap) {
         seterr(err, errcap, "%s failed (status %d): cannot install node-llama-cpp's ggml", cmd, rc);
         return -1;
     }
-    snprintf(dir, cap, "%s/node_modules/@node-llama-cpp/linux-x64/bins/linux-x64", last);
+    static const char bins[] = "/node_modules/@node-llama-cpp/linux-x64/bins/linux-x64";
+    if (strlen(last) + sizeof bins > cap) {
+        seterr(err, errcap, "npm cache directory name too long: %s", last);
+        return -1;
+    }
+    memcpy(dir, last, strlen(last));
+    memcpy(dir + strlen(last), bins, sizeof bins);
     return 0;
 }
 
