@@ -19,6 +19,10 @@ typedef struct gk_command {
 } gk_command;
 
 int gk_cmd_inspect(int argc, char **argv);
+int gk_cmd_hash(int argc, char **argv);
+int gk_cmd_validate(int argc, char **argv);
+int gk_cmd_pack(int argc, char **argv);
+int gk_cmd_unpack(int argc, char **argv);
 
 /* Prints "ggufkit: <msg>" for an error and returns its exit code. */
 int gk_cli_fail(const gk_err *e);
