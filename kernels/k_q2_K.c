@@ -1,4 +1,165 @@
-/* Kernel rows: q2_K Q2_K Q8_K. (Filled in by the kernels work; placeholder rows have no functions.) */
-#include "kernels_int.h"
+/* Q2_K (format-facts §3.4): 256 values, 16 sub-blocks of 16; scales[16] (low nibble scale, high
+ * nibble min), qs[64] (2 bits), d, dmin: f16. y = d*(sc&15)*q - dmin*(sc>>4).
+ * quantize: ggml's quantize_row_q2_K_ref without an imatrix, quantize_row_q2_K_impl with one.
+ * vec_dot pairs with Q8_K: integer sums per sub-block, bsums for the mins. */
+#include "kquant_util.h"
 
-const gk_kernel_row gk_krow_q2_K = {.type = GK_TYPE_Q2_K, .vec_dot_type = GK_TYPE_Q8_K};
+#define QB 84
+
+/* Requantize with the decoded scales (d, dmin at o+80, o+82) and pack qs. */
+GK_KQ_INLINE void q2_K_finish(const float *x, uint8_t *o, uint8_t *L) {
+    const float dm = gk_f16_to_f32(gk_ld16(o + 80)), mm = gk_f16_to_f32(gk_ld16(o + 82));
+    for (int j = 0; j < 16; ++j) {
+        const float d = dm * (o[j] & 0xF);
+        if (!d) continue;
+        const float m = mm * (o[j] >> 4);
+        for (int ii = 0; ii < 16; ++ii) {
+            int l = gk_nearest_int((x[16 * j + ii] + m) / d);
+            L[16 * j + ii] = (uint8_t)gk_kq_clampi(l, 0, 3);
+        }
+    }
+    uint8_t *qs = o + 16;
+    for (int j = 0; j < 256; j += 128)
+        for (int l = 0; l < 32; ++l)
+            qs[j / 4 + l] = (uint8_t)(L[j + l] | (L[j + l + 32] << 2) | (L[j + l + 64] << 4) |
+                                      (L[j + l + 96] << 6));
+}
+
+GK_KQ_INLINE void q2_K_ref_block(const float *x, uint8_t *o) {
+    uint8_t L[256], Laux[16];
+    float weights[16], mins[16], scales[16];
+    float max_scale = 0, max_min = 0;
+    for (int j = 0; j < 16; ++j) {
+        for (int l = 0; l < 16; ++l) weights[l] = fabsf(x[16 * j + l]);
+        scales[j] = gk_kq_make_qkx2_quants(16, 3, x + 16 * j, weights, L + 16 * j, &mins[j], Laux,
+                                           -0.5f, 0.1f, 15, 1);
+        if (scales[j] > max_scale) max_scale = scales[j];
+        if (mins[j] > max_min) max_min = mins[j];
+    }
+    if (max_scale > 0) {
+        float iscale = 15.f / max_scale;
+        for (int j = 0; j < 16; ++j) o[j] = (uint8_t)gk_nearest_int(iscale * scales[j]);
+        gk_st16(o + 80, gk_f32_to_f16(max_scale / 15.f));
+    } else {
+        memset(o, 0, 16);
+        gk_st16(o + 80, gk_f32_to_f16(0.f));
+    }
+    if (max_min > 0) {
+        float iscale = 15.f / max_min;
+        for (int j = 0; j < 16; ++j) o[j] |= (uint8_t)(gk_nearest_int(iscale * mins[j]) << 4);
+        gk_st16(o + 82, gk_f32_to_f16(max_min / 15.f));
+    } else {
+        gk_st16(o + 82, gk_f32_to_f16(0.f));
+    }
+    q2_K_finish(x, o, L);
+}
+
+GK_KQ_INLINE void q2_K_imat_block(const float *x, uint8_t *o, const float *qw) {
+    uint8_t L[256], Laux[16], Ls[16], Lm[16];
+    float mins[16], scales[16], sw[16], weight[16];
+    float sumx2 = 0;
+    for (int j = 0; j < 256; ++j) sumx2 += x[j] * x[j];
+    float sigma2 = sumx2 / 256;
+    for (int j = 0; j < 16; ++j) {
+        for (int l = 0; l < 16; ++l)
+            weight[l] = qw[16 * j + l] * sqrtf(sigma2 + x[16 * j + l] * x[16 * j + l]);
+        float s = 0;
+        for (int l = 0; l < 16; ++l) s += weight[l];
+        sw[j] = s;
+        scales[j] = gk_kq_make_qkx3_quants(16, 3, x + 16 * j, weight, L + 16 * j, &mins[j], Laux,
+                                           -0.9f, 0.05f, 36, 0);
+    }
+    float dm = gk_kq_make_qp_quants(16, 15, scales, Ls, sw);
+    float mm = gk_kq_make_qp_quants(16, 15, mins, Lm, sw);
+    gk_st16(o + 80, gk_f32_to_f16(dm));
+    gk_st16(o + 82, gk_f32_to_f16(mm));
+    for (int j = 0; j < 16; ++j) o[j] = (uint8_t)(Ls[j] | (Lm[j] << 4));
+    q2_K_finish(x, o, L);
+}
+
+GK_KQ_INLINE size_t q2_K_quant_body(const float *x, void *vy, int64_t nrows, int64_t n_per_row,
+                                    const float *imatrix) {
+    if (n_per_row <= 0 || nrows < 0 || n_per_row % 256) return 0;
+    const int64_t nb = n_per_row / 256;
+    uint8_t *y = (uint8_t *)vy;
+    for (int64_t r = 0; r < nrows; r++) {
+        for (int64_t i = 0; i < nb; i++) {
+            const float *xb = x + r * n_per_row + i * 256;
+            uint8_t *o = y + (r * nb + i) * QB;
+            if (imatrix) q2_K_imat_block(xb, o, imatrix + i * 256);
+            else q2_K_ref_block(xb, o);
+        }
+    }
+    return (size_t)(nrows * nb * QB);
+}
+GK_KQ_FN(size_t, q2_K_quant, GK_KQ_P_QUANT, GK_KQ_A_QUANT)
+
+GK_KQ_INLINE void q2_K_tof_body(const void *vx, float *y, int64_t k) {
+    const uint8_t *x = (const uint8_t *)vx;
+    for (int64_t i = 0; i < k / 256; i++) {
+        const uint8_t *b = x + i * QB;
+        const float d = gk_f16_to_f32(gk_ld16(b + 80)), min = gk_f16_to_f32(gk_ld16(b + 82));
+        const uint8_t *q = b + 16;
+        int is = 0;
+        for (int n = 0; n < 256; n += 128) {
+            int shift = 0;
+            for (int j = 0; j < 4; ++j) {
+                uint8_t sc = b[is++];
+                float dl = d * (sc & 0xF), ml = min * (sc >> 4);
+                for (int l = 0; l < 16; ++l) *y++ = dl * (float)((q[l] >> shift) & 3) - ml;
+                sc = b[is++];
+                dl = d * (sc & 0xF);
+                ml = min * (sc >> 4);
+                for (int l = 0; l < 16; ++l) *y++ = dl * (float)((q[l + 16] >> shift) & 3) - ml;
+                shift += 2;
+            }
+            q += 32;
+        }
+    }
+}
+GK_KQ_FN(void, q2_K_tof, GK_KQ_P_TOF, GK_KQ_A_TOF)
+
+GK_KQ_INLINE float q2_K_dot_body(int64_t n, const void *vw, const void *va) {
+    const uint8_t *w = (const uint8_t *)vw, *a = (const uint8_t *)va;
+    float sumf = 0;
+    for (int64_t i = 0; i < n / 256; i++) {
+        const uint8_t *bw = w + i * QB, *ba = a + i * 292;
+        const int8_t *qa = (const int8_t *)(ba + 4);
+        int32_t isum = 0, summ = 0;
+        for (int j = 0; j < 16; ++j) {
+            const int nn = j / 8, jj = (j % 8) / 2, off = 16 * (j & 1);
+            int32_t s = 0;
+            for (int l = 0; l < 16; ++l)
+                s += ((bw[16 + 32 * nn + off + l] >> (2 * jj)) & 3) * qa[16 * j + l];
+            isum += (bw[j] & 0xF) * s;
+            summ += (bw[j] >> 4) * (int16_t)gk_ld16(ba + 260 + 2 * j);
+        }
+        const float da = gk_ldf(ba);
+        sumf += (da * gk_f16_to_f32(gk_ld16(bw + 80))) * (float)isum -
+                (da * gk_f16_to_f32(gk_ld16(bw + 82))) * (float)summ;
+    }
+    return sumf;
+}
+GK_KQ_FN(float, q2_K_dot, GK_KQ_P_DOT, GK_KQ_A_DOT)
+
+static int64_t q2_K_validate(const void *data, size_t nbytes) {
+    return gk_kq_validate_f16(data, nbytes, QB, 80, 82);
+}
+static void q2_K_byteswap(void *blocks, size_t n) {
+    for (size_t i = 0; i < n; i++) {
+        gk_kq_swap16((uint8_t *)blocks + i * QB + 80);
+        gk_kq_swap16((uint8_t *)blocks + i * QB + 82);
+    }
+}
+
+const gk_kernel_row gk_krow_q2_K = {
+    .type = GK_TYPE_Q2_K,
+    .vec_dot_type = GK_TYPE_Q8_K,
+    .to_float = GK_KQ_ISA3(q2_K_tof),
+    .quantize = GK_KQ_ISA3(q2_K_quant),
+    .vec_dot = GK_KQ_ISA3(q2_K_dot),
+    .validate = q2_K_validate,
+    .byteswap = q2_K_byteswap,
+    .uses_imatrix = 1,
+    .dot_tol = 2e-5,
+};

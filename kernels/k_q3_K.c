@@ -1,4 +1,177 @@
-/* Kernel rows: q3_K Q3_K Q8_K. (Filled in by the kernels work; placeholder rows have no functions.) */
-#include "kernels_int.h"
+/* Q3_K (format-facts §3.4): 256 values, 16 sub-blocks of 16; hmask[32], qs[64] (2 low bits),
+ * scales[12] (sixteen signed 6-bit scales), d: f16. y = d*(s-32)*(q - 4).
+ * quantize: ggml's quantize_row_q3_K_ref without an imatrix, quantize_row_q3_K_impl with one.
+ * vec_dot pairs with Q8_K. */
+#include "kquant_util.h"
 
-const gk_kernel_row gk_krow_q3_K = {.type = GK_TYPE_Q3_K, .vec_dot_type = GK_TYPE_Q8_K};
+#define QB 110
+
+/* Pack sixteen 6-bit codes (0..63) into scales[12] as ggml's writers do. */
+GK_KQ_INLINE void q3_K_pack_scales(const int *l6, uint8_t *s) {
+    memset(s, 0, 12);
+    for (int j = 0; j < 16; ++j) {
+        int l = l6[j];
+        if (j < 8) s[j] = (uint8_t)(l & 0xF);
+        else s[j - 8] |= (uint8_t)((l & 0xF) << 4);
+        l >>= 4;
+        s[j % 4 + 8] |= (uint8_t)(l << (2 * (j / 4)));
+    }
+}
+
+/* Requantize with the decoded scales, then hmask and qs. */
+GK_KQ_INLINE void q3_K_finish(const float *x, uint8_t *o, int8_t *L) {
+    int8_t sc[16];
+    gk_kq_q3_scales(o + 96, sc);
+    const float d0 = gk_f16_to_f32(gk_ld16(o + 108));
+    for (int j = 0; j < 16; ++j) {
+        float d = d0 * sc[j];
+        if (!d) continue;
+        for (int ii = 0; ii < 16; ++ii) {
+            int l = gk_nearest_int(x[16 * j + ii] / d);
+            L[16 * j + ii] = (int8_t)(gk_kq_clampi(l, -4, 3) + 4);
+        }
+    }
+    uint8_t *hmask = o, *qs = o + 32;
+    memset(hmask, 0, 32);
+    int m = 0;
+    uint8_t hm = 1;
+    for (int j = 0; j < 256; ++j) {
+        if (L[j] > 3) {
+            hmask[m] |= hm;
+            L[j] = (int8_t)(L[j] - 4);
+        }
+        if (++m == 32) { m = 0; hm = (uint8_t)(hm << 1); }
+    }
+    for (int j = 0; j < 256; j += 128)
+        for (int l = 0; l < 32; ++l)
+            qs[j / 4 + l] = (uint8_t)(L[j + l] | (L[j + l + 32] << 2) | (L[j + l + 64] << 4) |
+                                      (L[j + l + 96] << 6));
+}
+
+GK_KQ_INLINE void q3_K_ref_block(const float *x, uint8_t *o) {
+    int8_t L[256];
+    float scales[16];
+    float max_scale = 0, amax = 0;
+    for (int j = 0; j < 16; ++j) {
+        scales[j] = gk_kq_make_q3_quants(16, 4, x + 16 * j, L + 16 * j, 1);
+        float scale = fabsf(scales[j]);
+        if (scale > amax) { amax = scale; max_scale = scales[j]; }
+    }
+    if (max_scale) {
+        float iscale = -32.f / max_scale;
+        int l6[16];
+        for (int j = 0; j < 16; ++j) {
+            int8_t l = (int8_t)gk_nearest_int(iscale * scales[j]);
+            l6[j] = gk_kq_clampi(l, -32, 31) + 32;
+        }
+        q3_K_pack_scales(l6, o + 96);
+        gk_st16(o + 108, gk_f32_to_f16(1 / iscale));
+    } else {
+        memset(o + 96, 0, 12);
+        gk_st16(o + 108, gk_f32_to_f16(0.f));
+    }
+    q3_K_finish(x, o, L);
+}
+
+GK_KQ_INLINE void q3_K_imat_block(const float *x, uint8_t *o, const float *qw) {
+    int8_t L[256], Ls[16];
+    float scales[16], weight[16], sw[16];
+    float sumx2 = 0;
+    for (int j = 0; j < 256; ++j) sumx2 += x[j] * x[j];
+    float sigma2 = 2 * sumx2 / 256;
+    for (int j = 0; j < 16; ++j) {
+        for (int l = 0; l < 16; ++l)
+            weight[l] = qw[16 * j + l] * sqrtf(sigma2 + x[16 * j + l] * x[16 * j + l]);
+        float sumw = 0;
+        for (int l = 0; l < 16; ++l) sumw += weight[l];
+        sw[j] = sumw;
+        scales[j] = gk_kq_make_qx_quants(16, 4, x + 16 * j, L + 16 * j, 1, weight);
+    }
+    float d_block = gk_kq_make_qx_quants(16, 32, scales, Ls, 1, sw);
+    int l6[16];
+    for (int j = 0; j < 16; ++j) l6[j] = Ls[j];
+    q3_K_pack_scales(l6, o + 96);
+    gk_st16(o + 108, gk_f32_to_f16(d_block));
+    q3_K_finish(x, o, L);
+}
+
+GK_KQ_INLINE size_t q3_K_quant_body(const float *x, void *vy, int64_t nrows, int64_t n_per_row,
+                                    const float *imatrix) {
+    if (n_per_row <= 0 || nrows < 0 || n_per_row % 256) return 0;
+    const int64_t nb = n_per_row / 256;
+    uint8_t *y = (uint8_t *)vy;
+    for (int64_t r = 0; r < nrows; r++) {
+        for (int64_t i = 0; i < nb; i++) {
+            const float *xb = x + r * n_per_row + i * 256;
+            uint8_t *o = y + (r * nb + i) * QB;
+            if (imatrix) q3_K_imat_block(xb, o, imatrix + i * 256);
+            else q3_K_ref_block(xb, o);
+        }
+    }
+    return (size_t)(nrows * nb * QB);
+}
+GK_KQ_FN(size_t, q3_K_quant, GK_KQ_P_QUANT, GK_KQ_A_QUANT)
+
+GK_KQ_INLINE void q3_K_tof_body(const void *vx, float *y, int64_t k) {
+    const uint8_t *x = (const uint8_t *)vx;
+    for (int64_t i = 0; i < k / 256; i++) {
+        const uint8_t *b = x + i * QB;
+        const float d_all = gk_f16_to_f32(gk_ld16(b + 108));
+        int8_t sc[16];
+        gk_kq_q3_scales(b + 96, sc);
+        const uint8_t *q = b + 32, *hm = b;
+        for (int e = 0; e < 256; ++e) {
+            const int n = e / 128, j = (e % 128) / 32, l = e % 32;
+            const int low = (q[32 * n + l] >> (2 * j)) & 3;
+            const int high = (hm[l] >> (4 * n + j)) & 1;
+            const float dl = d_all * sc[e / 16];
+            y[e] = dl * (float)(low - (high ? 0 : 4));
+        }
+        y += 256;
+    }
+}
+GK_KQ_FN(void, q3_K_tof, GK_KQ_P_TOF, GK_KQ_A_TOF)
+
+GK_KQ_INLINE float q3_K_dot_body(int64_t n, const void *vw, const void *va) {
+    const uint8_t *w = (const uint8_t *)vw, *a = (const uint8_t *)va;
+    float sumf = 0;
+    for (int64_t i = 0; i < n / 256; i++) {
+        const uint8_t *bw = w + i * QB, *ba = a + i * 292;
+        const int8_t *qa = (const int8_t *)(ba + 4);
+        int8_t sc[16];
+        gk_kq_q3_scales(bw + 96, sc);
+        int32_t isum = 0;
+        for (int j = 0; j < 16; ++j) {
+            int32_t s = 0;
+            for (int t = 0; t < 16; ++t) {
+                const int e = 16 * j + t, nn = e / 128, jj = (e % 128) / 32, l = e % 32;
+                const int low = (bw[32 + 32 * nn + l] >> (2 * jj)) & 3;
+                const int high = (bw[l] >> (4 * nn + jj)) & 1;
+                s += (low - (high ? 0 : 4)) * qa[e];
+            }
+            isum += sc[j] * s;
+        }
+        sumf += (gk_ldf(ba) * gk_f16_to_f32(gk_ld16(bw + 108))) * (float)isum;
+    }
+    return sumf;
+}
+GK_KQ_FN(float, q3_K_dot, GK_KQ_P_DOT, GK_KQ_A_DOT)
+
+static int64_t q3_K_validate(const void *data, size_t nbytes) {
+    return gk_kq_validate_f16(data, nbytes, QB, 108, -1);
+}
+static void q3_K_byteswap(void *blocks, size_t n) {
+    for (size_t i = 0; i < n; i++) gk_kq_swap16((uint8_t *)blocks + i * QB + 108);
+}
+
+const gk_kernel_row gk_krow_q3_K = {
+    .type = GK_TYPE_Q3_K,
+    .vec_dot_type = GK_TYPE_Q8_K,
+    .to_float = GK_KQ_ISA3(q3_K_tof),
+    .quantize = GK_KQ_ISA3(q3_K_quant),
+    .vec_dot = GK_KQ_ISA3(q3_K_dot),
+    .validate = q3_K_validate,
+    .byteswap = q3_K_byteswap,
+    .uses_imatrix = 1,
+    .dot_tol = 2e-5,
+};

@@ -1,4 +1,171 @@
-/* Kernel rows: q4_K Q4_K Q8_K. (Filled in by the kernels work; placeholder rows have no functions.) */
-#include "kernels_int.h"
+/* Q4_K (format-facts §3.4): 256 values in 8 sub-blocks of 32; d, dmin: f16; scales[12] (six-bit
+ * scale and min per sub-block, packed); qs[128] nibbles. y = d*sc*q - dmin*m.
+ * quantize: ggml's quantize_row_q4_K_ref without an imatrix, quantize_row_q4_K_impl with one.
+ * vec_dot pairs with Q8_K: integer sums per sub-block, bsums for the mins. */
+#include "kquant_util.h"
 
-const gk_kernel_row gk_krow_q4_K = {.type = GK_TYPE_Q4_K, .vec_dot_type = GK_TYPE_Q8_K};
+#define QB 144
+
+/* Requantize with the decoded scales and pack (shared by both paths). */
+GK_KQ_INLINE void q4_K_finish(const float *x, uint8_t *o, uint8_t *L) {
+    const float d = gk_f16_to_f32(gk_ld16(o)), dmin = gk_f16_to_f32(gk_ld16(o + 2));
+    for (int j = 0; j < 8; ++j) {
+        uint8_t sc, m;
+        gk_kq_get_scale_min_k4(j, o + 4, &sc, &m);
+        const float dd = d * sc;
+        if (!dd) continue;
+        const float dm = dmin * m;
+        for (int ii = 0; ii < 32; ++ii) {
+            int l = gk_nearest_int((x[32 * j + ii] + dm) / dd);
+            L[32 * j + ii] = (uint8_t)gk_kq_clampi(l, 0, 15);
+        }
+    }
+    uint8_t *q = o + 16;
+    for (int j = 0; j < 256; j += 64) {
+        for (int l = 0; l < 32; ++l) q[l] = (uint8_t)(L[j + l] | (L[j + l + 32] << 4));
+        q += 32;
+    }
+}
+
+/* The reference path: one super-block. */
+GK_KQ_INLINE void q4_K_ref_block(const float *x, uint8_t *o) {
+    uint8_t L[256], Laux[32];
+    float weights[32], mins[8], scales[8];
+    float max_scale = 0, max_min = 0;
+    for (int j = 0; j < 8; ++j) {
+        float sum_x2 = 0;
+        for (int l = 0; l < 32; ++l) sum_x2 += x[32 * j + l] * x[32 * j + l];
+        float av_x = sqrtf(sum_x2 / 32);
+        for (int l = 0; l < 32; ++l) weights[l] = av_x + fabsf(x[32 * j + l]);
+        scales[j] = gk_kq_make_qkx2_quants(32, 15, x + 32 * j, weights, L + 32 * j, &mins[j], Laux,
+                                           -1.f, 0.1f, 20, 0);
+        if (scales[j] > max_scale) max_scale = scales[j];
+        if (mins[j] > max_min) max_min = mins[j];
+    }
+    gk_kq_q4k_pack_scales(o, scales, mins, max_scale, max_min);
+    q4_K_finish(x, o, L);
+}
+
+/* The imatrix path (quantize_row_q4_K_impl with quant_weights). */
+GK_KQ_INLINE void q4_K_imat_block(const float *x, uint8_t *o, const float *qw) {
+    uint8_t L[256], Laux[32], Ls[8], Lm[8];
+    float weights[32], sw[8], mins[8], scales[8];
+    float sum_x2 = 0;
+    for (int l = 0; l < 256; ++l) sum_x2 += x[l] * x[l];
+    float sigma2 = 2 * sum_x2 / 256;
+    for (int j = 0; j < 8; ++j) {
+        for (int l = 0; l < 32; ++l)
+            weights[l] = qw[32 * j + l] * sqrtf(sigma2 + x[32 * j + l] * x[32 * j + l]);
+        float sumw = 0;
+        for (int l = 0; l < 32; ++l) sumw += weights[l];
+        sw[j] = sumw;
+        scales[j] = gk_kq_make_qkx3_quants(32, 15, x + 32 * j, weights, L + 32 * j, &mins[j],
+                                           Laux, -0.9f, 0.05f, 36, 0);
+    }
+    float d_block = gk_kq_make_qp_quants(8, 63, scales, Ls, sw);
+    float m_block = gk_kq_make_qp_quants(8, 63, mins, Lm, sw);
+    memset(o + 4, 0, 12);
+    gk_kq_pack_scale_min_k4(Ls, Lm, o + 4);
+    gk_st16(o, gk_f32_to_f16(d_block));
+    gk_st16(o + 2, gk_f32_to_f16(m_block));
+    q4_K_finish(x, o, L);
+}
+
+GK_KQ_INLINE size_t q4_K_quant_body(const float *x, void *vy, int64_t nrows, int64_t n_per_row,
+                                    const float *imatrix, int simd) {
+    (void)simd;
+    if (n_per_row <= 0 || nrows < 0 || n_per_row % 256) return 0;
+    const int64_t nb = n_per_row / 256;
+    uint8_t *y = (uint8_t *)vy;
+    for (int64_t r = 0; r < nrows; r++) {
+        for (int64_t i = 0; i < nb; i++) {
+            const float *xb = x + r * n_per_row + i * 256;
+            uint8_t *o = y + (r * nb + i) * QB;
+            if (imatrix) q4_K_imat_block(xb, o, imatrix + i * 256);
+            else q4_K_ref_block(xb, o);
+        }
+    }
+    return (size_t)(nrows * nb * QB);
+}
+
+static size_t q4_K_quant_scalar GK_KQ_P_QUANT {
+    return q4_K_quant_body(x, vy, nrows, n_per_row, imatrix, 0);
+}
+#if GK_X86
+GK_TARGET_AVX2 static size_t q4_K_quant_avx2 GK_KQ_P_QUANT {
+    return q4_K_quant_body(x, vy, nrows, n_per_row, imatrix, 1);
+}
+GK_TARGET_AVX512 static size_t q4_K_quant_avx512 GK_KQ_P_QUANT {
+    return q4_K_quant_body(x, vy, nrows, n_per_row, imatrix, 1);
+}
+#endif
+
+GK_KQ_INLINE void q4_K_tof_body(const void *vx, float *y, int64_t k) {
+    const uint8_t *x = (const uint8_t *)vx;
+    for (int64_t i = 0; i < k / 256; i++) {
+        const uint8_t *b = x + i * QB;
+        const float d = gk_f16_to_f32(gk_ld16(b)), min = gk_f16_to_f32(gk_ld16(b + 2));
+        const uint8_t *q = b + 16;
+        for (int j = 0; j < 4; ++j) {
+            uint8_t sc, m;
+            gk_kq_get_scale_min_k4(2 * j, b + 4, &sc, &m);
+            const float d1 = d * sc, m1 = min * m;
+            gk_kq_get_scale_min_k4(2 * j + 1, b + 4, &sc, &m);
+            const float d2 = d * sc, m2 = min * m;
+            for (int l = 0; l < 32; ++l) *y++ = d1 * (float)(q[l] & 0xF) - m1;
+            for (int l = 0; l < 32; ++l) *y++ = d2 * (float)(q[l] >> 4) - m2;
+            q += 32;
+        }
+    }
+}
+GK_KQ_FN(void, q4_K_tof, GK_KQ_P_TOF, GK_KQ_A_TOF)
+
+/* Per super-block: isum = sum_s sc_s * sum(q*a), summ = sum_s m_s * bsum_s;
+ * result += (da*d)*isum - (da*dmin)*summ. The SIMD variants compute the same integers. */
+GK_KQ_INLINE float q4_K_dot_body(int64_t n, const void *vw, const void *va) {
+    const uint8_t *w = (const uint8_t *)vw, *a = (const uint8_t *)va;
+    float sumf = 0;
+    for (int64_t i = 0; i < n / 256; i++) {
+        const uint8_t *bw = w + i * QB, *ba = a + i * 292;
+        const int8_t *qa = (const int8_t *)(ba + 4);
+        const uint8_t *q = bw + 16;
+        int32_t isum = 0, summ = 0;
+        for (int j = 0; j < 8; ++j) {
+            uint8_t sc, m;
+            gk_kq_get_scale_min_k4(j, bw + 4, &sc, &m);
+            const int shift = 4 * (j & 1);
+            const uint8_t *qq = q + 32 * (j / 2);
+            int32_t s = 0;
+            for (int l = 0; l < 32; ++l) s += ((qq[l] >> shift) & 0xF) * qa[32 * j + l];
+            isum += sc * s;
+            summ += m * ((int16_t)gk_ld16(ba + 260 + 4 * j) + (int16_t)gk_ld16(ba + 262 + 4 * j));
+        }
+        const float da = gk_ldf(ba);
+        sumf += (da * gk_f16_to_f32(gk_ld16(bw))) * (float)isum -
+                (da * gk_f16_to_f32(gk_ld16(bw + 2))) * (float)summ;
+    }
+    return sumf;
+}
+GK_KQ_FN(float, q4_K_dot, GK_KQ_P_DOT, GK_KQ_A_DOT)
+
+static int64_t q4_K_validate(const void *data, size_t nbytes) {
+    return gk_kq_validate_f16(data, nbytes, QB, 0, 2);
+}
+static void q4_K_byteswap(void *blocks, size_t n) {
+    for (size_t i = 0; i < n; i++) {
+        gk_kq_swap16((uint8_t *)blocks + i * QB);
+        gk_kq_swap16((uint8_t *)blocks + i * QB + 2);
+    }
+}
+
+const gk_kernel_row gk_krow_q4_K = {
+    .type = GK_TYPE_Q4_K,
+    .vec_dot_type = GK_TYPE_Q8_K,
+    .to_float = GK_KQ_ISA3(q4_K_tof),
+    .quantize = GK_KQ_ISA3(q4_K_quant),
+    .vec_dot = GK_KQ_ISA3(q4_K_dot),
+    .validate = q4_K_validate,
+    .byteswap = q4_K_byteswap,
+    .uses_imatrix = 1,
+    .dot_tol = 2e-5,
+};

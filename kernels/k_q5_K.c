@@ -1,4 +1,184 @@
-/* Kernel rows: q5_K Q5_K Q8_K. (Filled in by the kernels work; placeholder rows have no functions.) */
-#include "kernels_int.h"
+/* Q5_K (format-facts §3.4): as Q4_K with a fifth bit per value in qh[32]; q in [0,31].
+ * quantize: ggml's quantize_row_q5_K_ref without an imatrix, quantize_row_q5_K_impl with one.
+ * vec_dot pairs with Q8_K: integer sums per sub-block, bsums for the mins. */
+#include "kquant_util.h"
 
-const gk_kernel_row gk_krow_q5_K = {.type = GK_TYPE_Q5_K, .vec_dot_type = GK_TYPE_Q8_K};
+#define QB 176
+
+/* Requantize with the decoded scales and pack ql / qh (shared by both paths). */
+GK_KQ_INLINE void q5_K_finish(const float *x, uint8_t *o, uint8_t *L) {
+    const float d = gk_f16_to_f32(gk_ld16(o)), dmin = gk_f16_to_f32(gk_ld16(o + 2));
+    for (int j = 0; j < 8; ++j) {
+        uint8_t sc, m;
+        gk_kq_get_scale_min_k4(j, o + 4, &sc, &m);
+        const float dd = d * sc;
+        if (!dd) continue;
+        const float dm = dmin * m;
+        for (int ii = 0; ii < 32; ++ii) {
+            int l = gk_nearest_int((x[32 * j + ii] + dm) / dd);
+            L[32 * j + ii] = (uint8_t)gk_kq_clampi(l, 0, 31);
+        }
+    }
+    uint8_t *qh = o + 16, *ql = o + 48;
+    memset(qh, 0, 32);
+    uint8_t m1 = 1, m2 = 2;
+    for (int n = 0; n < 256; n += 64) {
+        for (int j = 0; j < 32; ++j) {
+            int l1 = L[n + j];
+            if (l1 > 15) { l1 -= 16; qh[j] |= m1; }
+            int l2 = L[n + j + 32];
+            if (l2 > 15) { l2 -= 16; qh[j] |= m2; }
+            ql[j] = (uint8_t)(l1 | (l2 << 4));
+        }
+        m1 = (uint8_t)(m1 << 2);
+        m2 = (uint8_t)(m2 << 2);
+        ql += 32;
+    }
+}
+
+GK_KQ_INLINE void q5_K_ref_block(const float *x, uint8_t *o) {
+    uint8_t L[256], Laux[32];
+    float weights[32], mins[8], scales[8];
+    float max_scale = 0, max_min = 0;
+    for (int j = 0; j < 8; ++j) {
+        float sum_x2 = 0;
+        for (int l = 0; l < 32; ++l) sum_x2 += x[32 * j + l] * x[32 * j + l];
+        float av_x = sqrtf(sum_x2 / 32);
+        for (int l = 0; l < 32; ++l) weights[l] = av_x + fabsf(x[32 * j + l]);
+        scales[j] = gk_kq_make_qkx2_quants(32, 31, x + 32 * j, weights, L + 32 * j, &mins[j], Laux,
+                                           -0.5f, 0.1f, 15, 0);
+        if (scales[j] > max_scale) max_scale = scales[j];
+        if (mins[j] > max_min) max_min = mins[j];
+    }
+    gk_kq_q4k_pack_scales(o, scales, mins, max_scale, max_min);
+    q5_K_finish(x, o, L);
+}
+
+GK_KQ_INLINE void q5_K_imat_block(const float *x, uint8_t *o, const float *qw) {
+    uint8_t L[256], Laux[32], Ls[8], Lm[8];
+    float weights[32], sw[8], mins[8], scales[8];
+    float sum_x2 = 0;
+    for (int l = 0; l < 256; ++l) sum_x2 += x[l] * x[l];
+    float sigma2 = 2 * sum_x2 / 256;
+    for (int j = 0; j < 8; ++j) {
+        for (int l = 0; l < 32; ++l)
+            weights[l] = qw[32 * j + l] * sqrtf(sigma2 + x[32 * j + l] * x[32 * j + l]);
+        float sumw = 0;
+        for (int l = 0; l < 32; ++l) sumw += weights[l];
+        sw[j] = sumw;
+        scales[j] = gk_kq_make_qkx3_quants(32, 31, x + 32 * j, weights, L + 32 * j, &mins[j],
+                                           Laux, -0.9f, 0.05f, 36, 0);
+    }
+    float d_block = gk_kq_make_qp_quants(8, 63, scales, Ls, sw);
+    float m_block = gk_kq_make_qp_quants(8, 63, mins, Lm, sw);
+    memset(o + 4, 0, 12);
+    gk_kq_pack_scale_min_k4(Ls, Lm, o + 4);
+    gk_st16(o, gk_f32_to_f16(d_block));
+    gk_st16(o + 2, gk_f32_to_f16(m_block));
+    q5_K_finish(x, o, L);
+}
+
+GK_KQ_INLINE size_t q5_K_quant_body(const float *x, void *vy, int64_t nrows, int64_t n_per_row,
+                                    const float *imatrix, int simd) {
+    (void)simd;
+    if (n_per_row <= 0 || nrows < 0 || n_per_row % 256) return 0;
+    const int64_t nb = n_per_row / 256;
+    uint8_t *y = (uint8_t *)vy;
+    for (int64_t r = 0; r < nrows; r++) {
+        for (int64_t i = 0; i < nb; i++) {
+            const float *xb = x + r * n_per_row + i * 256;
+            uint8_t *o = y + (r * nb + i) * QB;
+            if (imatrix) q5_K_imat_block(xb, o, imatrix + i * 256);
+            else q5_K_ref_block(xb, o);
+        }
+    }
+    return (size_t)(nrows * nb * QB);
+}
+
+static size_t q5_K_quant_scalar GK_KQ_P_QUANT {
+    return q5_K_quant_body(x, vy, nrows, n_per_row, imatrix, 0);
+}
+#if GK_X86
+GK_TARGET_AVX2 static size_t q5_K_quant_avx2 GK_KQ_P_QUANT {
+    return q5_K_quant_body(x, vy, nrows, n_per_row, imatrix, 1);
+}
+GK_TARGET_AVX512 static size_t q5_K_quant_avx512 GK_KQ_P_QUANT {
+    return q5_K_quant_body(x, vy, nrows, n_per_row, imatrix, 1);
+}
+#endif
+
+GK_KQ_INLINE void q5_K_tof_body(const void *vx, float *y, int64_t k) {
+    const uint8_t *x = (const uint8_t *)vx;
+    for (int64_t i = 0; i < k / 256; i++) {
+        const uint8_t *b = x + i * QB;
+        const float d = gk_f16_to_f32(gk_ld16(b)), min = gk_f16_to_f32(gk_ld16(b + 2));
+        const uint8_t *qh = b + 16, *ql = b + 48;
+        uint8_t u1 = 1, u2 = 2;
+        for (int j = 0; j < 4; ++j) {
+            uint8_t sc, m;
+            gk_kq_get_scale_min_k4(2 * j, b + 4, &sc, &m);
+            const float d1 = d * sc, m1 = min * m;
+            gk_kq_get_scale_min_k4(2 * j + 1, b + 4, &sc, &m);
+            const float d2 = d * sc, m2 = min * m;
+            for (int l = 0; l < 32; ++l)
+                *y++ = d1 * (float)((ql[l] & 0xF) + (qh[l] & u1 ? 16 : 0)) - m1;
+            for (int l = 0; l < 32; ++l)
+                *y++ = d2 * (float)((ql[l] >> 4) + (qh[l] & u2 ? 16 : 0)) - m2;
+            ql += 32;
+            u1 = (uint8_t)(u1 << 2);
+            u2 = (uint8_t)(u2 << 2);
+        }
+    }
+}
+GK_KQ_FN(void, q5_K_tof, GK_KQ_P_TOF, GK_KQ_A_TOF)
+
+GK_KQ_INLINE float q5_K_dot_body(int64_t n, const void *vw, const void *va) {
+    const uint8_t *w = (const uint8_t *)vw, *a = (const uint8_t *)va;
+    float sumf = 0;
+    for (int64_t i = 0; i < n / 256; i++) {
+        const uint8_t *bw = w + i * QB, *ba = a + i * 292;
+        const int8_t *qa = (const int8_t *)(ba + 4);
+        const uint8_t *qh = bw + 16, *ql = bw + 48;
+        int32_t isum = 0, summ = 0;
+        for (int j = 0; j < 8; ++j) {
+            uint8_t sc, m;
+            gk_kq_get_scale_min_k4(j, bw + 4, &sc, &m);
+            const int shift = 4 * (j & 1);
+            const uint8_t *qq = ql + 32 * (j / 2);
+            int32_t s = 0;
+            for (int l = 0; l < 32; ++l) {
+                int q = ((qq[l] >> shift) & 0xF) | (((qh[l] >> j) & 1) << 4);
+                s += q * qa[32 * j + l];
+            }
+            isum += sc * s;
+            summ += m * ((int16_t)gk_ld16(ba + 260 + 4 * j) + (int16_t)gk_ld16(ba + 262 + 4 * j));
+        }
+        const float da = gk_ldf(ba);
+        sumf += (da * gk_f16_to_f32(gk_ld16(bw))) * (float)isum -
+                (da * gk_f16_to_f32(gk_ld16(bw + 2))) * (float)summ;
+    }
+    return sumf;
+}
+GK_KQ_FN(float, q5_K_dot, GK_KQ_P_DOT, GK_KQ_A_DOT)
+
+static int64_t q5_K_validate(const void *data, size_t nbytes) {
+    return gk_kq_validate_f16(data, nbytes, QB, 0, 2);
+}
+static void q5_K_byteswap(void *blocks, size_t n) {
+    for (size_t i = 0; i < n; i++) {
+        gk_kq_swap16((uint8_t *)blocks + i * QB);
+        gk_kq_swap16((uint8_t *)blocks + i * QB + 2);
+    }
+}
+
+const gk_kernel_row gk_krow_q5_K = {
+    .type = GK_TYPE_Q5_K,
+    .vec_dot_type = GK_TYPE_Q8_K,
+    .to_float = GK_KQ_ISA3(q5_K_tof),
+    .quantize = GK_KQ_ISA3(q5_K_quant),
+    .vec_dot = GK_KQ_ISA3(q5_K_dot),
+    .validate = q5_K_validate,
+    .byteswap = q5_K_byteswap,
+    .uses_imatrix = 1,
+    .dot_tol = 2e-5,
+};

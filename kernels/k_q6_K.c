@@ -1,4 +1,144 @@
-/* Kernel rows: q6_K Q6_K Q8_K. (Filled in by the kernels work; placeholder rows have no functions.) */
-#include "kernels_int.h"
+/* Q6_K (format-facts §3.4): 256 values, 16 sub-blocks of 16; ql[128], qh[64], scales[16] int8,
+ * d: f16. y = d*scales[e/16]*(q - 32).
+ * quantize: ggml's quantize_row_q6_K_ref without an imatrix, quantize_row_q6_K_impl with one
+ * (make_qx_quants weighted by the raw importance). vec_dot pairs with Q8_K. */
+#include "kquant_util.h"
 
-const gk_kernel_row gk_krow_q6_K = {.type = GK_TYPE_Q6_K, .vec_dot_type = GK_TYPE_Q8_K};
+#define QB 210
+
+/* One super-block; qw = NULL for the reference path. */
+GK_KQ_INLINE void q6_K_block(const float *x, uint8_t *o, const float *qw) {
+    int8_t L[256];
+    float scales[16];
+    float max_scale = 0, max_abs_scale = 0;
+    for (int ib = 0; ib < 16; ++ib) {
+        const float scale = gk_kq_make_qx_quants(16, 32, x + 16 * ib, L + 16 * ib, 1,
+                                                 qw ? qw + 16 * ib : NULL);
+        scales[ib] = scale;
+        const float abs_scale = fabsf(scale);
+        if (abs_scale > max_abs_scale) {
+            max_abs_scale = abs_scale;
+            max_scale = scale;
+        }
+    }
+    if (max_abs_scale < GK_KQ_EPS) {
+        memset(o, 0, QB);
+        return;
+    }
+    float iscale = -128.f / max_scale;
+    gk_st16(o + 208, gk_f32_to_f16(1 / iscale));
+    int8_t *sc = (int8_t *)(o + 192);
+    for (int ib = 0; ib < 16; ++ib) {
+        int v = gk_nearest_int(iscale * scales[ib]);
+        sc[ib] = (int8_t)(v < 127 ? v : 127);
+    }
+    const float d0 = gk_f16_to_f32(gk_ld16(o + 208));
+    for (int j = 0; j < 16; ++j) {
+        float d = d0 * sc[j];
+        if (!d) continue;
+        for (int ii = 0; ii < 16; ++ii) {
+            int l = gk_nearest_int(x[16 * j + ii] / d);
+            L[16 * j + ii] = (int8_t)(gk_kq_clampi(l, -32, 31) + 32);
+        }
+    }
+    uint8_t *ql = o, *qh = o + 128;
+    for (int j = 0; j < 256; j += 128) {
+        for (int l = 0; l < 32; ++l) {
+            const uint8_t q1 = L[j + l + 0] & 0xF, q2 = L[j + l + 32] & 0xF;
+            const uint8_t q3 = L[j + l + 64] & 0xF, q4 = L[j + l + 96] & 0xF;
+            ql[l + 0] = (uint8_t)(q1 | (q3 << 4));
+            ql[l + 32] = (uint8_t)(q2 | (q4 << 4));
+            qh[l] = (uint8_t)(((uint8_t)L[j + l] >> 4) | (((uint8_t)L[j + l + 32] >> 4) << 2) |
+                              (((uint8_t)L[j + l + 64] >> 4) << 4) |
+                              (((uint8_t)L[j + l + 96] >> 4) << 6));
+        }
+        ql += 64;
+        qh += 32;
+    }
+}
+
+GK_KQ_INLINE size_t q6_K_quant_body(const float *x, void *vy, int64_t nrows, int64_t n_per_row,
+                                    const float *imatrix) {
+    if (n_per_row <= 0 || nrows < 0 || n_per_row % 256) return 0;
+    const int64_t nb = n_per_row / 256;
+    uint8_t *y = (uint8_t *)vy;
+    for (int64_t r = 0; r < nrows; r++)
+        for (int64_t i = 0; i < nb; i++)
+            q6_K_block(x + r * n_per_row + i * 256, y + (r * nb + i) * QB,
+                       imatrix ? imatrix + i * 256 : NULL);
+    return (size_t)(nrows * nb * QB);
+}
+GK_KQ_FN(size_t, q6_K_quant, GK_KQ_P_QUANT, GK_KQ_A_QUANT)
+
+GK_KQ_INLINE void q6_K_tof_body(const void *vx, float *y, int64_t k) {
+    const uint8_t *x = (const uint8_t *)vx;
+    for (int64_t i = 0; i < k / 256; i++) {
+        const uint8_t *b = x + i * QB;
+        const float d = gk_f16_to_f32(gk_ld16(b + 208));
+        const uint8_t *ql = b, *qh = b + 128;
+        const int8_t *sc = (const int8_t *)(b + 192);
+        for (int n = 0; n < 256; n += 128) {
+            for (int l = 0; l < 32; ++l) {
+                int is = l / 16;
+                const int q1 = ((ql[l + 0] & 0xF) | (((qh[l] >> 0) & 3) << 4)) - 32;
+                const int q2 = ((ql[l + 32] & 0xF) | (((qh[l] >> 2) & 3) << 4)) - 32;
+                const int q3 = ((ql[l + 0] >> 4) | (((qh[l] >> 4) & 3) << 4)) - 32;
+                const int q4 = ((ql[l + 32] >> 4) | (((qh[l] >> 6) & 3) << 4)) - 32;
+                y[l + 0] = d * sc[is + 0] * q1;
+                y[l + 32] = d * sc[is + 2] * q2;
+                y[l + 64] = d * sc[is + 4] * q3;
+                y[l + 96] = d * sc[is + 6] * q4;
+            }
+            y += 128;
+            ql += 64;
+            qh += 32;
+            sc += 8;
+        }
+    }
+}
+GK_KQ_FN(void, q6_K_tof, GK_KQ_P_TOF, GK_KQ_A_TOF)
+
+/* Per super-block isum = sum_j sc_j * sum((q-32)*a); result += (da*d)*isum. */
+GK_KQ_INLINE float q6_K_dot_body(int64_t n, const void *vw, const void *va) {
+    const uint8_t *w = (const uint8_t *)vw, *a = (const uint8_t *)va;
+    float sumf = 0;
+    for (int64_t i = 0; i < n / 256; i++) {
+        const uint8_t *bw = w + i * QB, *ba = a + i * 292;
+        const int8_t *qa = (const int8_t *)(ba + 4);
+        const int8_t *sc = (const int8_t *)(bw + 192);
+        int32_t isum = 0;
+        for (int j = 0; j < 16; ++j) {
+            /* element e = 128h + 32c + l: ql[64h + l + 32(c&1)] nibble c>>1, qh[32h+l] bits 2c */
+            int32_t s = 0;
+            for (int t = 0; t < 16; ++t) {
+                const int e = 16 * j + t, h = e / 128, c = (e % 128) / 32, l = e % 32;
+                const int lo = (bw[64 * h + l + 32 * (c & 1)] >> (4 * (c >> 1))) & 0xF;
+                const int hi = (bw[128 + 32 * h + l] >> (2 * c)) & 3;
+                s += ((lo | (hi << 4)) - 32) * qa[e];
+            }
+            isum += sc[j] * s;
+        }
+        sumf += (gk_ldf(ba) * gk_f16_to_f32(gk_ld16(bw + 208))) * (float)isum;
+    }
+    return sumf;
+}
+GK_KQ_FN(float, q6_K_dot, GK_KQ_P_DOT, GK_KQ_A_DOT)
+
+static int64_t q6_K_validate(const void *data, size_t nbytes) {
+    return gk_kq_validate_f16(data, nbytes, QB, 208, -1);
+}
+static void q6_K_byteswap(void *blocks, size_t n) {
+    for (size_t i = 0; i < n; i++) gk_kq_swap16((uint8_t *)blocks + i * QB + 208);
+}
+
+const gk_kernel_row gk_krow_q6_K = {
+    .type = GK_TYPE_Q6_K,
+    .vec_dot_type = GK_TYPE_Q8_K,
+    .to_float = GK_KQ_ISA3(q6_K_tof),
+    .quantize = GK_KQ_ISA3(q6_K_quant),
+    .vec_dot = GK_KQ_ISA3(q6_K_dot),
+    .validate = q6_K_validate,
+    .byteswap = q6_K_byteswap,
+    .uses_imatrix = 1,
+    .dot_tol = 2e-5,
+};

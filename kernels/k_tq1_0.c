@@ -1,4 +1,104 @@
-/* Kernel rows: tq1_0 TQ1_0 Q8_K. (Filled in by the kernels work; placeholder rows have no functions.) */
-#include "kernels_int.h"
+/* TQ1_0 (format-facts §3.6, T7): 256 ternary values, qs[48] and qh[4] hold 5 (qh: 4) trits per
+ * byte as a base-3 fixed-point fraction, d: f16. Trit k of byte b is ((uint8)(b*3^k)*3) >> 8.
+ * quantize: ggml's quantize_row_tq1_0_ref (d = amax, t = lroundf(x*(1/d)) + 1; imatrix ignored).
+ * vec_dot pairs with Q8_K: integer sums per block. */
+#include "kquant_util.h"
 
-const gk_kernel_row gk_krow_tq1_0 = {.type = GK_TYPE_TQ1_0, .vec_dot_type = GK_TYPE_Q8_K};
+#define QB 54
+
+GK_KQ_INLINE int tq1_lround(float v) {
+    if (v > -1e9f && v < 1e9f) return (int)lroundf(v);
+    return 0;
+}
+
+/* Element index of trit k of byte j (j < 48: qs, 48..51: qh). */
+GK_KQ_INLINE int tq1_elem(int j, int k) {
+    if (j < 32) return 32 * k + j;
+    if (j < 48) return 160 + 16 * k + (j - 32);
+    return 240 + 4 * k + (j - 48);
+}
+
+GK_KQ_INLINE size_t tq1_0_quant_body(const float *x, void *vy, int64_t nrows, int64_t n_per_row,
+                                     const float *imatrix) {
+    (void)imatrix;
+    if (n_per_row <= 0 || nrows < 0 || n_per_row % 256) return 0;
+    const int64_t nb = nrows * (n_per_row / 256);
+    uint8_t *y = (uint8_t *)vy;
+    for (int64_t i = 0; i < nb; i++, x += 256) {
+        uint8_t *o = y + i * QB;
+        float amax = 0.0f;
+        for (int j = 0; j < 256; j++) {
+            float a = fabsf(x[j]);
+            amax = amax > a ? amax : a;
+        }
+        const float d = amax, id = d ? 1.0f / d : 0.0f;
+        for (int j = 0; j < 52; ++j) {
+            const int nt = j < 48 ? 5 : 4;
+            uint8_t q = 0;
+            for (int k = 0; k < nt; ++k) {
+                int xi = tq1_lround(x[tq1_elem(j, k)] * id) + 1;
+                q = (uint8_t)(q * 3 + xi);
+            }
+            if (j >= 48) q = (uint8_t)(q * 3);
+            o[j] = (uint8_t)(((uint16_t)q * 256 + (243 - 1)) / 243);
+        }
+        gk_st16(o + 52, gk_f32_to_f16(d));
+    }
+    return (size_t)(nb * QB);
+}
+GK_KQ_FN(size_t, tq1_0_quant, GK_KQ_P_QUANT, GK_KQ_A_QUANT)
+
+GK_KQ_INLINE int tq1_trit(uint8_t b, int k) {
+    static const uint8_t pow3[5] = {1, 3, 9, 27, 81};
+    uint8_t q = (uint8_t)(b * pow3[k]);
+    return ((uint16_t)q * 3) >> 8;
+}
+
+GK_KQ_INLINE void tq1_0_tof_body(const void *vx, float *y, int64_t k) {
+    const uint8_t *x = (const uint8_t *)vx;
+    for (int64_t i = 0; i < k / 256; i++, y += 256) {
+        const uint8_t *b = x + i * QB;
+        const float d = gk_f16_to_f32(gk_ld16(b + 52));
+        for (int j = 0; j < 52; ++j) {
+            const int nt = j < 48 ? 5 : 4;
+            for (int t = 0; t < nt; ++t) y[tq1_elem(j, t)] = (float)(tq1_trit(b[j], t) - 1) * d;
+        }
+    }
+}
+GK_KQ_FN(void, tq1_0_tof, GK_KQ_P_TOF, GK_KQ_A_TOF)
+
+GK_KQ_INLINE float tq1_0_dot_body(int64_t n, const void *vw, const void *va) {
+    const uint8_t *w = (const uint8_t *)vw, *a = (const uint8_t *)va;
+    float sumf = 0;
+    for (int64_t i = 0; i < n / 256; i++) {
+        const uint8_t *bw = w + i * QB, *ba = a + i * 292;
+        const int8_t *qa = (const int8_t *)(ba + 4);
+        int32_t sum = 0;
+        for (int j = 0; j < 52; ++j) {
+            const int nt = j < 48 ? 5 : 4;
+            for (int t = 0; t < nt; ++t) sum += (tq1_trit(bw[j], t) - 1) * qa[tq1_elem(j, t)];
+        }
+        sumf += (float)sum * (gk_f16_to_f32(gk_ld16(bw + 52)) * gk_ldf(ba));
+    }
+    return sumf;
+}
+GK_KQ_FN(float, tq1_0_dot, GK_KQ_P_DOT, GK_KQ_A_DOT)
+
+static int64_t tq1_0_validate(const void *data, size_t nbytes) {
+    return gk_kq_validate_f16(data, nbytes, QB, 52, -1);
+}
+static void tq1_0_byteswap(void *blocks, size_t n) {
+    for (size_t i = 0; i < n; i++) gk_kq_swap16((uint8_t *)blocks + i * QB + 52);
+}
+
+const gk_kernel_row gk_krow_tq1_0 = {
+    .type = GK_TYPE_TQ1_0,
+    .vec_dot_type = GK_TYPE_Q8_K,
+    .to_float = GK_KQ_ISA3(tq1_0_tof),
+    .quantize = GK_KQ_ISA3(tq1_0_quant),
+    .vec_dot = GK_KQ_ISA3(tq1_0_dot),
+    .validate = tq1_0_validate,
+    .byteswap = tq1_0_byteswap,
+    .uses_imatrix = 0,
+    .dot_tol = 1e-5,
+};

@@ -1,4 +1,92 @@
-/* Kernel rows: tq2_0 TQ2_0 Q8_K. (Filled in by the kernels work; placeholder rows have no functions.) */
-#include "kernels_int.h"
+/* TQ2_0 (format-facts §3.6): 256 ternary values, qs[64] (2 bits each), d: f16. Element
+ * 128g + 32k + m is (qs[32g + m] >> 2k) & 3, value (t - 1)*d.
+ * quantize: ggml's quantize_row_tq2_0_ref (d = amax, t = lroundf(x*(1/d)) + 1; the imatrix is
+ * ignored). vec_dot pairs with Q8_K: integer sums per block. */
+#include "kquant_util.h"
 
-const gk_kernel_row gk_krow_tq2_0 = {.type = GK_TYPE_TQ2_0, .vec_dot_type = GK_TYPE_Q8_K};
+#define QB 66
+
+/* lroundf of a value, as the int ggml keeps (NaN / huge: glibc returns LONG_MIN, whose low 32
+ * bits are 0; only the low 2 bits of t + 1 matter downstream). */
+GK_KQ_INLINE int tq_lround(float v) {
+    if (v > -1e9f && v < 1e9f) return (int)lroundf(v);
+    return 0;
+}
+
+GK_KQ_INLINE size_t tq2_0_quant_body(const float *x, void *vy, int64_t nrows, int64_t n_per_row,
+                                     const float *imatrix) {
+    (void)imatrix;
+    if (n_per_row <= 0 || nrows < 0 || n_per_row % 256) return 0;
+    const int64_t nb = nrows * (n_per_row / 256);
+    uint8_t *y = (uint8_t *)vy;
+    for (int64_t i = 0; i < nb; i++, x += 256) {
+        uint8_t *o = y + i * QB;
+        float amax = 0.0f;
+        for (int j = 0; j < 256; j++) {
+            float a = fabsf(x[j]);
+            amax = amax > a ? amax : a;
+        }
+        const float d = amax, id = d ? 1.0f / d : 0.0f;
+        for (int j = 0; j < 64; j += 32) {
+            for (int m = 0; m < 32; ++m) {
+                uint8_t q = 0;
+                for (int n = 0; n < 4; ++n) {
+                    int xi = tq_lround(x[128 * (j / 32) + m + n * 32] * id) + 1;
+                    q = (uint8_t)(q + ((xi & 3) << (2 * n)));
+                }
+                o[j + m] = q;
+            }
+        }
+        gk_st16(o + 64, gk_f32_to_f16(d));
+    }
+    return (size_t)(nb * QB);
+}
+GK_KQ_FN(size_t, tq2_0_quant, GK_KQ_P_QUANT, GK_KQ_A_QUANT)
+
+GK_KQ_INLINE void tq2_0_tof_body(const void *vx, float *y, int64_t k) {
+    const uint8_t *x = (const uint8_t *)vx;
+    for (int64_t i = 0; i < k / 256; i++) {
+        const uint8_t *b = x + i * QB;
+        const float d = gk_f16_to_f32(gk_ld16(b + 64));
+        for (int j = 0; j < 64; j += 32)
+            for (int l = 0; l < 4; ++l)
+                for (int m = 0; m < 32; ++m) *y++ = (float)(((b[j + m] >> (2 * l)) & 3) - 1) * d;
+    }
+}
+GK_KQ_FN(void, tq2_0_tof, GK_KQ_P_TOF, GK_KQ_A_TOF)
+
+GK_KQ_INLINE float tq2_0_dot_body(int64_t n, const void *vw, const void *va) {
+    const uint8_t *w = (const uint8_t *)vw, *a = (const uint8_t *)va;
+    float sumf = 0;
+    for (int64_t i = 0; i < n / 256; i++) {
+        const uint8_t *bw = w + i * QB, *ba = a + i * 292;
+        const int8_t *qa = (const int8_t *)(ba + 4);
+        int32_t sum = 0;
+        for (int e = 0; e < 256; ++e) {
+            const int t = (bw[32 * (e / 128) + e % 32] >> (2 * ((e % 128) / 32))) & 3;
+            sum += (t - 1) * qa[e];
+        }
+        sumf += (float)sum * (gk_f16_to_f32(gk_ld16(bw + 64)) * gk_ldf(ba));
+    }
+    return sumf;
+}
+GK_KQ_FN(float, tq2_0_dot, GK_KQ_P_DOT, GK_KQ_A_DOT)
+
+static int64_t tq2_0_validate(const void *data, size_t nbytes) {
+    return gk_kq_validate_f16(data, nbytes, QB, 64, -1);
+}
+static void tq2_0_byteswap(void *blocks, size_t n) {
+    for (size_t i = 0; i < n; i++) gk_kq_swap16((uint8_t *)blocks + i * QB + 64);
+}
+
+const gk_kernel_row gk_krow_tq2_0 = {
+    .type = GK_TYPE_TQ2_0,
+    .vec_dot_type = GK_TYPE_Q8_K,
+    .to_float = GK_KQ_ISA3(tq2_0_tof),
+    .quantize = GK_KQ_ISA3(tq2_0_quant),
+    .vec_dot = GK_KQ_ISA3(tq2_0_dot),
+    .validate = tq2_0_validate,
+    .byteswap = tq2_0_byteswap,
+    .uses_imatrix = 0,
+    .dot_tol = 1e-5,
+};

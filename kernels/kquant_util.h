@@ -348,6 +348,25 @@ GK_KQ_INLINE void gk_kq_pack_scale_min_k4(const uint8_t *ls, const uint8_t *lm, 
     }
 }
 
+/* The reference Q4_K/Q5_K scale quantization: ls, lm = min(63, nearest(63/max * v)) as uint8,
+ * packed into o+4; d = fp16(max_scale/63), dmin = fp16(max_min/63) at o, o+2. */
+GK_KQ_INLINE void gk_kq_q4k_pack_scales(uint8_t *o, const float *scales, const float *mins,
+                                        float max_scale, float max_min) {
+    uint8_t ls[8], lm[8];
+    float inv_scale = max_scale > 0 ? 63.f / max_scale : 0.f;
+    float inv_min = max_min > 0 ? 63.f / max_min : 0.f;
+    for (int j = 0; j < 8; ++j) {
+        uint8_t a = (uint8_t)gk_nearest_int(inv_scale * scales[j]);
+        uint8_t b = (uint8_t)gk_nearest_int(inv_min * mins[j]);
+        ls[j] = a < 63 ? a : 63;
+        lm[j] = b < 63 ? b : 63;
+    }
+    memset(o + 4, 0, 12);
+    gk_kq_pack_scale_min_k4(ls, lm, o + 4);
+    gk_st16(o, gk_f32_to_f16(max_scale / 63.f));
+    gk_st16(o + 2, gk_f32_to_f16(max_min / 63.f));
+}
+
 /* Q3_K: the sixteen signed 6-bit scales (stored value - 32) of scales[12]. */
 GK_KQ_INLINE void gk_kq_q3_scales(const uint8_t *s, int8_t *out) {
     for (int j = 0; j < 16; ++j) {
