@@ -26,7 +26,7 @@
 extern "C" {
 #endif
 
-/* Looks up a tokenizer file by name. Return GK_OK with *data/*size set (the bytes must stay
+/* Looks up a tokenizer file by name. Return GK_OK with *data and *size set (the bytes must stay
  * valid until gk_tokenizer_build returns), GK_E_NOT_FOUND if the file does not exist (not an
  * error), or any other status (with err filled) to abort the build. */
 typedef gk_status (*gk_tok_get_fn)(void *ctx, const char *name, const void **data, size_t *size,
@@ -38,7 +38,12 @@ typedef struct gk_tok_inputs {
     /* The model's vocabulary size (rows of token_embd). 0: take config.json "vocab_size"
      * (top level, else text_config.vocab_size) if present, else the tokenizer's own count. */
     uint32_t n_vocab;
+    unsigned flags;            /* GK_TOK_* below; 0 for the defaults */
 } gk_tok_inputs;
+
+/* The architecture's converter writes tokenizer.ggml.add_space_prefix from tokenizer_config.json
+ * "add_prefix_space" when present (gguf-py's LlamaModel does; most others do not). */
+#define GK_TOK_LLAMA_SPACE_PREFIX 1u
 
 typedef struct gk_tok_result {
     uint64_t n_kv;
