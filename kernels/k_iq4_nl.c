@@ -68,7 +68,23 @@ GK_INLINE float iq4_nl_dot_impl(int64_t n, const void *vw, const void *va) {
     }
     return sumf;
 }
-GK_KFN(float, iq4_nl_dot, GK_P_DOT, GK_A_DOT)
+static float iq4_nl_dot_scalar GK_P_DOT { return iq4_nl_dot_impl GK_A_DOT; }
+#if GK_X86
+/* AVX2 (also the AVX-512 path): integer inner sums per block, float scales, FMA. */
+GK_TARGET_AVX2 static float iq4_nl_dot_avx2 GK_P_DOT {
+    const uint8_t *w = (const uint8_t *)vw, *a = (const uint8_t *)va;
+    __m256 acc = _mm256_setzero_ps();
+    const __m256i tbl = gk_table16(gk_kvalues_iq4nl);
+    for (int64_t ib = 0; ib < n / 32; ib++) {
+        const uint8_t *bw = w + ib * 18, *ba = a + ib * 34;
+        const __m256 d = _mm256_set1_ps(gk_h2f_f16c(ba) * gk_h2f_f16c(bw));
+        const __m256i x = _mm256_shuffle_epi8(tbl, gk_nibbles32(bw + 2));
+        const __m256i y = _mm256_loadu_si256((const __m256i *)(ba + 2));
+        acc = _mm256_fmadd_ps(d, _mm256_cvtepi32_ps(gk_dot_i8_i32(x, y)), acc);
+    }
+    return gk_hsum_ps(acc);
+}
+#endif
 
 static int64_t iq4_nl_validate(const void *data, size_t nbytes) {
     return gk_validate_f16_fields(data, nbytes, QB, 0, -1);
@@ -82,7 +98,7 @@ const gk_kernel_row gk_krow_iq4_nl = {
     .vec_dot_type = GK_TYPE_Q8_0,
     .to_float = GK_ISA3(iq4_nl_tof),
     .quantize = GK_ISA3(iq4_nl_quant),
-    .vec_dot = GK_ISA3(iq4_nl_dot),
+    .vec_dot = GK_DOT2(iq4_nl_dot),
     .validate = iq4_nl_validate,
     .byteswap = iq4_nl_byteswap,
     .uses_imatrix = 1,

@@ -123,7 +123,29 @@ GK_INLINE float iq4_xs_dot_impl(int64_t n, const void *vw, const void *va) {
     }
     return sumf;
 }
-GK_KFN(float, iq4_xs_dot, GK_P_DOT, GK_A_DOT)
+static float iq4_xs_dot_scalar GK_P_DOT { return iq4_xs_dot_impl GK_A_DOT; }
+#if GK_X86
+/* AVX2 (also the AVX-512 path): integer inner sums per block, float scales, FMA. */
+GK_TARGET_AVX2 static float iq4_xs_dot_avx2 GK_P_DOT {
+    const uint8_t *w = (const uint8_t *)vw, *a = (const uint8_t *)va;
+    __m256 acc = _mm256_setzero_ps();
+    const __m256i tbl = gk_table16(gk_kvalues_iq4nl);
+    for (int64_t i = 0; i < n / 256; i++) {
+        const uint8_t *b = w + i * 136, *ba = a + i * 292;
+        const float d4d8 = gk_h2f_f16c(b) * gk_ldf(ba);
+        const uint16_t h = gk_ld16(b + 2);
+        __m256i sumi = _mm256_setzero_si256();
+        for (int ib = 0; ib < 8; ib++) {
+            const int ls = ((b[4 + ib / 2] >> 4 * (ib % 2)) & 0xf) | (((h >> 2 * ib) & 3) << 4);
+            const __m256i x = _mm256_shuffle_epi8(tbl, gk_nibbles32(b + 8 + 16 * ib));
+            const __m256i y = _mm256_loadu_si256((const __m256i *)(ba + 4 + 32 * ib));
+            sumi = _mm256_add_epi32(sumi, _mm256_mullo_epi32(gk_dot_i8_i32(x, y), _mm256_set1_epi32(ls - 32)));
+        }
+        acc = _mm256_fmadd_ps(_mm256_set1_ps(d4d8), _mm256_cvtepi32_ps(sumi), acc);
+    }
+    return gk_hsum_ps(acc);
+}
+#endif
 
 static int64_t iq4_xs_validate(const void *data, size_t nbytes) {
     return gk_validate_f16_fields(data, nbytes, QB, 0, -1);
@@ -140,7 +162,7 @@ const gk_kernel_row gk_krow_iq4_xs = {
     .vec_dot_type = GK_TYPE_Q8_K,
     .to_float = GK_ISA3(iq4_xs_tof),
     .quantize = GK_ISA3(iq4_xs_quant),
-    .vec_dot = GK_ISA3(iq4_xs_dot),
+    .vec_dot = GK_DOT2(iq4_xs_dot),
     .validate = iq4_xs_validate,
     .byteswap = iq4_xs_byteswap,
     .uses_imatrix = 1,

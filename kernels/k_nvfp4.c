@@ -68,7 +68,33 @@ GK_INLINE float nvfp4_dot_impl(int64_t n, const void *vw, const void *va) {
     }
     return sumf;
 }
-GK_KFN(float, nvfp4_dot, GK_P_DOT, GK_A_DOT)
+static float nvfp4_dot_scalar GK_P_DOT { return nvfp4_dot_impl GK_A_DOT; }
+#if GK_X86
+/* AVX2 (also the AVX-512 path): integer inner sums per block, float scales, FMA. */
+GK_TARGET_AVX2 static float nvfp4_dot_avx2 GK_P_DOT {
+    const uint8_t *w = (const uint8_t *)vw, *a = (const uint8_t *)va;
+    __m256 acc = _mm256_setzero_ps();
+    const __m256i tbl = gk_table16(gk_kvalues_fp4);
+    const __m128i m4 = _mm_set1_epi8(0x0F);
+    for (int64_t i = 0; i < n / 64; i++) {
+        const uint8_t *bw = w + i * 36;
+        for (int h = 0; h < 2; h++) {
+            const uint8_t *ba = a + (2 * i + h) * 34;
+            const __m128i t = _mm_loadu_si128((const __m128i *)(bw + 4 + 16 * h));
+            const __m128i lo = _mm_and_si128(t, m4), hi = _mm_and_si128(_mm_srli_epi16(t, 4), m4);
+            const __m256i idx = _mm256_inserti128_si256(_mm256_castsi128_si256(_mm_unpacklo_epi64(lo, hi)),
+                                                        _mm_unpackhi_epi64(lo, hi), 1);
+            const __m256i x = _mm256_shuffle_epi8(tbl, idx);
+            const __m256i y = _mm256_loadu_si256((const __m256i *)(ba + 2));
+            const float da = gk_h2f_f16c(ba);
+            const float s0 = da * gk_ue4m3_half(bw[2 * h]), s1 = da * gk_ue4m3_half(bw[2 * h + 1]);
+            const __m256 d = _mm256_setr_ps(s0, s0, s0, s0, s1, s1, s1, s1);
+            acc = _mm256_fmadd_ps(d, _mm256_cvtepi32_ps(gk_dot_i8_i32(x, y)), acc);
+        }
+    }
+    return gk_hsum_ps(acc);
+}
+#endif
 
 static int64_t nvfp4_validate(const void *data, size_t nbytes) {
     (void)data;
@@ -81,7 +107,7 @@ const gk_kernel_row gk_krow_nvfp4 = {
     .vec_dot_type = GK_TYPE_Q8_0,
     .to_float = GK_ISA3(nvfp4_tof),
     .quantize = GK_ISA3(nvfp4_quant),
-    .vec_dot = GK_ISA3(nvfp4_dot),
+    .vec_dot = GK_DOT2(nvfp4_dot),
     .validate = nvfp4_validate,
     .byteswap = nvfp4_byteswap,
     .uses_imatrix = 0,

@@ -86,7 +86,24 @@ GK_INLINE float q4_1_dot_impl(int64_t n, const void *vw, const void *va) {
     }
     return sumf;
 }
-GK_KFN(float, q4_1_dot, GK_P_DOT, GK_A_DOT)
+static float q4_1_dot_scalar GK_P_DOT { return q4_1_dot_impl GK_A_DOT; }
+#if GK_X86
+/* AVX2 (also the AVX-512 path): integer inner sums per block, float scales, FMA. */
+GK_TARGET_AVX2 static float q4_1_dot_avx2 GK_P_DOT {
+    const uint8_t *w = (const uint8_t *)vw, *a = (const uint8_t *)va;
+    __m256 acc = _mm256_setzero_ps();
+    float summs = 0;
+    for (int64_t ib = 0; ib < n / 32; ib++) {
+        const uint8_t *bw = w + ib * 20, *ba = a + ib * 36;
+        summs += gk_h2f_f16c(bw + 2) * gk_h2f_f16c(ba + 2);
+        const __m256 d = _mm256_set1_ps(gk_h2f_f16c(bw) * gk_h2f_f16c(ba));
+        const __m256i x = gk_nibbles32(bw + 4);
+        const __m256i y = _mm256_loadu_si256((const __m256i *)(ba + 4));
+        acc = _mm256_fmadd_ps(d, _mm256_cvtepi32_ps(gk_dot_u8_i32(x, y)), acc);
+    }
+    return gk_hsum_ps(acc) + summs;
+}
+#endif
 
 static int64_t q4_1_validate(const void *data, size_t nbytes) {
     return gk_validate_f16_fields(data, nbytes, QB, 0, 2);
@@ -103,7 +120,7 @@ const gk_kernel_row gk_krow_q4_1 = {
     .vec_dot_type = GK_TYPE_Q8_1,
     .to_float = GK_ISA3(q4_1_tof),
     .quantize = GK_ISA3(q4_1_quant),
-    .vec_dot = GK_ISA3(q4_1_dot),
+    .vec_dot = GK_DOT2(q4_1_dot),
     .validate = q4_1_validate,
     .byteswap = q4_1_byteswap,
     .uses_imatrix = 1,

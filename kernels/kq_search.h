@@ -27,12 +27,14 @@
     GK_TARGET_AVX2 static void name##_avx2 params { name##_impl args; }                \
     GK_TARGET_AVX512 static void name##_avx512 params { name##_impl args; }
 #define GK_ISA3(name) {name##_scalar, name##_avx2, name##_avx512}
+#define GK_DOT2(name) {name##_scalar, name##_avx2, NULL} /* AVX-512 uses the AVX2 kernel */
 #else
 #define GK_KFN(ret, name, params, args) \
     static ret name##_scalar params { return name##_impl args; }
 #define GK_KFNV(name, params, args) \
     static void name##_scalar params { name##_impl args; }
 #define GK_ISA3(name) {name##_scalar, NULL, NULL}
+#define GK_DOT2(name) {name##_scalar, NULL, NULL}
 #endif
 
 /* Standard parameter lists of the row function types (ggufkit.h "Kernels"). */
@@ -87,11 +89,9 @@ GK_INLINE float gk_e8m0_half(uint8_t e) {
 /* UE4M3 decode, halved (kvalues are doubled): 0x00 and 0x7F give 0 (§3.0). */
 GK_INLINE float gk_ue4m3_half(uint8_t x) {
     if (x == 0 || x == 0x7F) return 0.0f;
-    int ex = (x >> 3) & 0xF, man = x & 7;
-    float raw;
-    if (ex == 0) raw = (float)man * 0x1p-9f;
-    else raw = ldexpf(1.0f + (float)man / 8.0f, ex - 7);
-    return raw * 0.5f;
+    const uint32_t ex = (x >> 3) & 0xF, man = x & 7;
+    if (ex == 0) return (float)man * 0x1p-10f;                   /* man * 2^-9, halved */
+    return gk_u2f(((ex + 119u) << 23) | (man << 20));            /* (1+man/8)*2^(ex-7), halved */
 }
 
 /* UE4M3 encode as ggml: clamp to 448, mantissa rounded with fp32 bit 19, max code 0x7E. */
@@ -226,5 +226,48 @@ GK_INLINE int64_t gk_validate_f16_fields(const void *data, size_t nbytes, size_t
     }
     return nbytes % bsize ? (int64_t)nb : -1;
 }
+
+/* ---- AVX2 building blocks of the dot products (tolerance paths: FMA allowed here) ------------- */
+#if GK_X86
+#include <immintrin.h>
+
+GK_TARGET_AVX2 static inline float gk_h2f_f16c(const uint8_t *p) {
+    return _cvtsh_ss(gk_ld16(p));
+}
+GK_TARGET_AVX2 static inline float gk_hsum_ps(__m256 v) {
+    __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+    s = _mm_add_ss(s, _mm_movehdup_ps(s));
+    return _mm_cvtss_f32(s);
+}
+/* 16 bytes -> 32 nibbles: low 16 lanes the low nibbles, high 16 lanes the high nibbles. */
+GK_TARGET_AVX2 static inline __m256i gk_nibbles32(const uint8_t *p) {
+    const __m128i t = _mm_loadu_si128((const __m128i *)p);
+    const __m256i v = _mm256_inserti128_si256(_mm256_castsi128_si256(t), _mm_srli_epi16(t, 4), 1);
+    return _mm256_and_si256(v, _mm256_set1_epi8(0x0F));
+}
+/* u32 of bits -> 32 bytes, 0xFF where bit j is set (byte j). */
+GK_TARGET_AVX2 static inline __m256i gk_bits32(uint32_t x32) {
+    const __m256i shuf = _mm256_set_epi64x(0x0303030303030303, 0x0202020202020202,
+                                           0x0101010101010101, 0x0000000000000000);
+    __m256i b = _mm256_shuffle_epi8(_mm256_set1_epi32((int)x32), shuf);
+    b = _mm256_or_si256(b, _mm256_set1_epi64x(0x7fbfdfeff7fbfdfe));
+    return _mm256_cmpeq_epi8(b, _mm256_set1_epi64x(-1));
+}
+/* Σ of signed int8 products in groups of 4 -> 8 int32 lanes. */
+GK_TARGET_AVX2 static inline __m256i gk_dot_i8_i32(__m256i x, __m256i y) {
+    const __m256i ax = _mm256_sign_epi8(x, x), sy = _mm256_sign_epi8(y, x);
+    return _mm256_madd_epi16(_mm256_maddubs_epi16(ax, sy), _mm256_set1_epi16(1));
+}
+/* unsigned x (0..127) times signed y. */
+GK_TARGET_AVX2 static inline __m256i gk_dot_u8_i32(__m256i x, __m256i y) {
+    return _mm256_madd_epi16(_mm256_maddubs_epi16(x, y), _mm256_set1_epi16(1));
+}
+/* A 16-entry int8 table in both 128-bit lanes, for _mm256_shuffle_epi8 lookups. */
+GK_TARGET_AVX2 static inline __m256i gk_table16(const int8_t *t) {
+    const __m128i v = _mm_loadu_si128((const __m128i *)t);
+    return _mm256_inserti128_si256(_mm256_castsi128_si256(v), v, 1);
+}
+#endif
 
 #endif
