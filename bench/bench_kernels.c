@@ -163,7 +163,7 @@ int gk_bench_kernels(int argc, char **argv) {
         if (!ti || (ti->flags & (GK_TF_REMOVED | GK_TF_INT)) || ty == GK_TYPE_F64) continue;
         if (!gk_name_in_list(types, ti->name)) continue;
         const gk_kfns *f = &k.fn[ty];
-        if (!f->quantize && !f->to_float && !f->vec_dot) {
+        if (!f->quantize && !f->to_float && !f->vec_dot && !f->from_float) {
             if (types && !json) printf("%-7s not implemented yet\n", ti->name);
             continue;
         }
@@ -176,20 +176,36 @@ int gk_bench_kernels(int argc, char **argv) {
         size_t qbytes = row_size * (size_t)nrows;
         double mb = (double)n * 4.0 / 1e6;
 
-        /* quantize */
-        int gcan = g.can_quantize[ty] && !g.quantize_requires_imatrix((int)ty);
-        if (f->quantize || gcan) {
+        /* quantize (activation-only types q8_1/q8_K: each side's from_float, row by row, which is
+         * what feeds vec_dot) */
+        int act_only = (ti->flags & GK_TF_ACT_ONLY) != 0;
+        gk_ggml_from_float_t gff = act_only ? gk_ggml_from_float(&g, ty) : NULL;
+        int ocan = act_only ? f->from_float != NULL : f->quantize != NULL;
+        int gcan = act_only ? gff != NULL : g.can_quantize[ty] && !g.quantize_requires_imatrix((int)ty);
+        if (ocan || gcan) {
             for (int i = 0; i < runs; i++) {
                 double t0;
-                if (f->quantize) { t0 = now(); f->quantize(x, qo, nrows, ROW, NULL); t[0][i] = now() - t0; }
-                if (gcan) { t0 = now(); gk_ggml_quantize(&g, ty, x, qg, nrows, ROW, NULL); t[1][i] = now() - t0; }
+                if (ocan) {
+                    t0 = now();
+                    if (act_only)
+                        for (int64_t rr = 0; rr < nrows; rr++) f->from_float(x + rr * ROW, qo + (size_t)rr * row_size, ROW);
+                    else f->quantize(x, qo, nrows, ROW, NULL);
+                    t[0][i] = now() - t0;
+                }
+                if (gcan) {
+                    t0 = now();
+                    if (act_only)
+                        for (int64_t rr = 0; rr < nrows; rr++) gff(x + rr * ROW, qg + (size_t)rr * row_size, ROW);
+                    else gk_ggml_quantize(&g, ty, x, qg, nrows, ROW, NULL);
+                    t[1][i] = now() - t0;
+                }
             }
-            if (f->quantize) r->q = mb / median(t[0], runs);
+            if (ocan) r->q = mb / median(t[0], runs);
             if (gcan) r->gq = mb / median(t[1], runs);
-            if (f->quantize && gcan) r->identical = memcmp(qo, qg, qbytes) == 0;
+            if (ocan && gcan) r->identical = memcmp(qo, qg, qbytes) == 0;
         }
         const uint8_t *w = gcan ? qg : qo;   /* weights for the other passes: ggml's bytes */
-        if (!gcan && !f->quantize) continue;
+        if (!gcan && !ocan) continue;
 
         /* dequantize */
         gk_ggml_to_float_t gtf = gk_ggml_to_float(&g, ty);
@@ -238,7 +254,7 @@ int gk_bench_kernels(int argc, char **argv) {
         if (ggml_ok) { double m = median(t[1], runs); r->gvd = mb / m; r->gwgbs = (double)qbytes / m / 1e9; }
 
         /* multi-threaded quantize through the pool */
-        if (pool && f->quantize) {
+        if (pool && f->quantize && !act_only) {
             mt_job j = {f->quantize, x, qo, 16, nrows, row_size};
             int64_t tasks = (nrows + j.rows_per_task - 1) / j.rows_per_task;
             for (int i = 0; i < runs; i++) {
@@ -247,7 +263,7 @@ int gk_bench_kernels(int argc, char **argv) {
                 t[0][i] = now() - t0;
             }
             r->qmt = mb / median(t[0], runs);
-            if (gcan && memcmp(qo, qg, qbytes) != 0 && r->identical == 1) r->identical = 0;
+            if (gcan && r->identical == 1 && memcmp(qo, qg, qbytes) != 0) r->identical = 0;
         }
 
         if (!json) {
