@@ -7,8 +7,7 @@
 
 /* One super-block of `sbs` values in sub-blocks of 32 (shared with IQ4_XS through the same
  * code shape): fills scales[] and L[] (indices), returns nothing; see §3.5 steps 1-5. */
-GK_INLINE void iq4_nl_block(const float *x, uint8_t *out, const float *qw) {
-    const int8_t *values = gk_kvalues_iq4nl;
+GK_INLINE void iq4_nl_block(const float *x, uint8_t *out, const float *qw, int simd) {
     float sigma2 = 0;
     for (int j = 0; j < 32; ++j) sigma2 += x[j] * x[j];
     sigma2 *= 2.f / 32;
@@ -19,24 +18,32 @@ GK_INLINE void iq4_nl_block(const float *x, uint8_t *out, const float *qw) {
     } else {
         for (int j = 0; j < 32; ++j) weight[j] = x[j] * x[j];
     }
-    const float scale = gk_iq4_sub_scale(x, weight);
+    const float scale = GK_IQ4_SCALE(simd, x, weight);
     gk_st16(out, gk_f32_to_f16(scale));
     float id = scale ? 1 / scale : 0;
-    for (int j = 0; j < 32; ++j) L[j] = (uint8_t)gk_best_index_int8(16, values, id * x[j]);
+    GK_IQ4_INDICES(simd, x, id, L);
     for (int j = 0; j < 16; ++j) out[2 + j] = (uint8_t)(L[j] | (L[16 + j] << 4));
 }
 
 GK_INLINE size_t iq4_nl_quant_impl(const float *x, void *vy, int64_t nrows, int64_t n_per_row,
-                                   const float *imatrix) {
+                                   const float *imatrix, int simd) {
     uint8_t *y = (uint8_t *)vy;
     const int64_t nb = n_per_row / 32;
     for (int64_t r = 0; r < nrows; r++)
         for (int64_t ib = 0; ib < nb; ib++)
             iq4_nl_block(x + r * n_per_row + ib * 32, y + (r * nb + ib) * QB,
-                         imatrix ? imatrix + 32 * ib : NULL);
+                         imatrix ? imatrix + 32 * ib : NULL, simd);
     return (size_t)(nrows * nb * QB);
 }
-GK_KFN(size_t, iq4_nl_quant, GK_P_QUANT, GK_A_QUANT)
+static size_t iq4_nl_quant_scalar GK_P_QUANT {
+    return iq4_nl_quant_impl(x, vy, nrows, n_per_row, imatrix, 0);
+}
+#if GK_X86
+/* the 16 tries of each block's scale search run as vector lanes: identical bytes */
+GK_TARGET_AVX2 static size_t iq4_nl_quant_avx2 GK_P_QUANT {
+    return iq4_nl_quant_impl(x, vy, nrows, n_per_row, imatrix, 1);
+}
+#endif
 
 GK_INLINE void iq4_nl_tof_impl(const void *vx, float *y, int64_t k) {
     const uint8_t *x = (const uint8_t *)vx;
@@ -97,7 +104,7 @@ const gk_kernel_row gk_krow_iq4_nl = {
     .type = GK_TYPE_IQ4_NL,
     .vec_dot_type = GK_TYPE_Q8_0,
     .to_float = GK_ISA3(iq4_nl_tof),
-    .quantize = GK_ISA3(iq4_nl_quant),
+    .quantize = GK_DOT2(iq4_nl_quant),
     .vec_dot = GK_DOT2(iq4_nl_dot),
     .validate = iq4_nl_validate,
     .byteswap = iq4_nl_byteswap,

@@ -7,8 +7,7 @@
 #define QB 136
 #define Q8K_B 292
 
-GK_INLINE void iq4_xs_block(const float *x, uint8_t *out, const float *quant_weights) {
-    const int8_t *values = gk_kvalues_iq4nl;
+GK_INLINE void iq4_xs_block(const float *x, uint8_t *out, const float *quant_weights, int simd) {
     float sigma2 = 0;
     for (int j = 0; j < 256; ++j) sigma2 += x[j] * x[j];
     sigma2 *= 2.f / 256;
@@ -23,7 +22,7 @@ GK_INLINE void iq4_xs_block(const float *x, uint8_t *out, const float *quant_wei
         } else {
             for (int j = 0; j < 32; ++j) weight[j] = xb[j] * xb[j];
         }
-        const float d = gk_iq4_sub_scale(xb, weight);
+        const float d = GK_IQ4_SCALE(simd, xb, weight);
         scales[ib] = d;
         float abs_d = fabsf(d);
         if (abs_d > amax_scale) {
@@ -42,8 +41,7 @@ GK_INLINE void iq4_xs_block(const float *x, uint8_t *out, const float *quant_wei
         const float dl = d * l;
         const float idl = dl ? 1 / dl : 0.f;
         const float *xb = x + ib * 32;
-        for (int j = 0; j < 32; ++j)
-            L[ib * 32 + j] = (uint8_t)gk_best_index_int8(16, values, idl * xb[j]);
+        GK_IQ4_INDICES(simd, xb, idl, L + ib * 32);
         l += 32;
         const uint8_t l_l = (uint8_t)(l & 0xf), l_h = (uint8_t)(l >> 4);
         if (ib % 2 == 0) scales_l[ib / 2] = l_l;
@@ -58,16 +56,24 @@ GK_INLINE void iq4_xs_block(const float *x, uint8_t *out, const float *quant_wei
 }
 
 GK_INLINE size_t iq4_xs_quant_impl(const float *x, void *vy, int64_t nrows, int64_t n_per_row,
-                                   const float *imatrix) {
+                                   const float *imatrix, int simd) {
     uint8_t *y = (uint8_t *)vy;
     const int64_t nb = n_per_row / 256;
     for (int64_t r = 0; r < nrows; r++)
         for (int64_t ib = 0; ib < nb; ib++)
             iq4_xs_block(x + r * n_per_row + ib * 256, y + (r * nb + ib) * QB,
-                         imatrix ? imatrix + 256 * ib : NULL);
+                         imatrix ? imatrix + 256 * ib : NULL, simd);
     return (size_t)(nrows * nb * QB);
 }
-GK_KFN(size_t, iq4_xs_quant, GK_P_QUANT, GK_A_QUANT)
+static size_t iq4_xs_quant_scalar GK_P_QUANT {
+    return iq4_xs_quant_impl(x, vy, nrows, n_per_row, imatrix, 0);
+}
+#if GK_X86
+/* the 16 tries of each sub-block's scale search run as vector lanes: identical bytes */
+GK_TARGET_AVX2 static size_t iq4_xs_quant_avx2 GK_P_QUANT {
+    return iq4_xs_quant_impl(x, vy, nrows, n_per_row, imatrix, 1);
+}
+#endif
 
 GK_INLINE void iq4_xs_tof_impl(const void *vx, float *y, int64_t k) {
     const uint8_t *x = (const uint8_t *)vx;
@@ -161,7 +167,7 @@ const gk_kernel_row gk_krow_iq4_xs = {
     .type = GK_TYPE_IQ4_XS,
     .vec_dot_type = GK_TYPE_Q8_K,
     .to_float = GK_ISA3(iq4_xs_tof),
-    .quantize = GK_ISA3(iq4_xs_quant),
+    .quantize = GK_DOT2(iq4_xs_quant),
     .vec_dot = GK_DOT2(iq4_xs_dot),
     .validate = iq4_xs_validate,
     .byteswap = iq4_xs_byteswap,

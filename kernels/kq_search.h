@@ -268,6 +268,111 @@ GK_TARGET_AVX2 static inline __m256i gk_table16(const int8_t *t) {
     const __m128i v = _mm_loadu_si128((const __m128i *)t);
     return _mm256_inserti128_si256(_mm256_castsi128_si256(v), v, 1);
 }
+
+/* ---- IQ4 scale search, vectorised across the 16 tries (exact) --------------------------------
+ * Lane t of a vector is one try of gk_iq4_sub_scale; for each try the 32 elements are taken in
+ * order and summed in order, exactly as the scalar code does, so the result is bit-identical.
+ * best_index is computed branch-free: ml = #{k in 1..14 : al >= K[k]}, then the nearer of
+ * K[ml], K[ml+1] (ties up); al <= K[0] -> 0, al >= K[15] or NaN -> 15. */
+GK_TARGET_AVX2 static inline __m256 gk_lut16_ps(__m256 lo, __m256 hi, __m256i idx) {
+    const __m256 a = _mm256_permutevar8x32_ps(lo, idx), b = _mm256_permutevar8x32_ps(hi, idx);
+    const __m256i up = _mm256_cmpgt_epi32(idx, _mm256_set1_epi32(7));
+    return _mm256_blendv_ps(a, b, _mm256_castsi256_ps(up));
+}
+typedef struct { __m256 lo, hi; } gk_iq4_tab;
+GK_TARGET_AVX2 static inline gk_iq4_tab gk_iq4_tab_load(void) {
+    float t[16];
+    for (int i = 0; i < 16; i++) t[i] = (float)gk_kvalues_iq4nl[i];
+    gk_iq4_tab r = {_mm256_loadu_ps(t), _mm256_loadu_ps(t + 8)};
+    return r;
+}
+GK_TARGET_AVX2 static inline __m256i gk_iq4_best_index8(gk_iq4_tab T, __m256 al) {
+    __m256i ml = _mm256_setzero_si256();
+    for (int k = 1; k < 15; k++) {
+        const __m256 ge = _mm256_cmp_ps(al, _mm256_set1_ps((float)gk_kvalues_iq4nl[k]), _CMP_GE_OQ);
+        ml = _mm256_sub_epi32(ml, _mm256_castps_si256(ge));
+    }
+    const __m256i mu = _mm256_add_epi32(ml, _mm256_set1_epi32(1));
+    const __m256 vml = gk_lut16_ps(T.lo, T.hi, ml), vmu = gk_lut16_ps(T.lo, T.hi, mu);
+    const __m256 take_lo = _mm256_cmp_ps(_mm256_sub_ps(al, vml), _mm256_sub_ps(vmu, al), _CMP_LT_OQ);
+    __m256i r = _mm256_blendv_epi8(mu, ml, _mm256_castps_si256(take_lo));
+    const __m256 le0 = _mm256_cmp_ps(al, _mm256_set1_ps(-127.0f), _CMP_LE_OQ);
+    const __m256 ge15 = _mm256_cmp_ps(al, _mm256_set1_ps(113.0f), _CMP_NLT_UQ); /* or NaN */
+    r = _mm256_andnot_si256(_mm256_castps_si256(le0), r);
+    r = _mm256_blendv_epi8(r, _mm256_set1_epi32(15), _mm256_castps_si256(ge15));
+    return r;
+}
+GK_TARGET_AVX2 static inline float gk_iq4_sub_scale_avx2(const float *xb, const float *weight) {
+    const int8_t *values = gk_kvalues_iq4nl;
+    float amax = 0, max = 0;
+    for (int j = 0; j < 32; ++j) {
+        float ax = fabsf(xb[j]);
+        if (ax > amax) {
+            amax = ax;
+            max = xb[j];
+        }
+    }
+    if (amax < GROUP_MAX_EPS_GK) return 0;
+    const gk_iq4_tab T = gk_iq4_tab_load();
+    /* lane 0 of group A: the initial id = 1/d; lanes 1..7 and group B: itry = -7..7 */
+    float ids[16];
+    const float d0 = -max / values[0];
+    ids[0] = 1 / d0;
+    for (int itry = -7; itry <= 7; ++itry) ids[itry + 8] = (itry + values[0]) / max;
+    const __m256 idA = _mm256_loadu_ps(ids), idB = _mm256_loadu_ps(ids + 8);
+    __m256 sqxA = _mm256_setzero_ps(), sq2A = sqxA, sqxB = sqxA, sq2B = sqxA;
+    for (int j = 0; j < 32; ++j) {
+        const __m256 x = _mm256_set1_ps(xb[j]), w = _mm256_set1_ps(weight[j]);
+        const __m256 qA = gk_lut16_ps(T.lo, T.hi, gk_iq4_best_index8(T, _mm256_mul_ps(idA, x)));
+        const __m256 qB = gk_lut16_ps(T.lo, T.hi, gk_iq4_best_index8(T, _mm256_mul_ps(idB, x)));
+        const __m256 wqA = _mm256_mul_ps(w, qA), wqB = _mm256_mul_ps(w, qB);
+        sqxA = _mm256_add_ps(sqxA, _mm256_mul_ps(wqA, x));
+        sq2A = _mm256_add_ps(sq2A, _mm256_mul_ps(wqA, qA));
+        sqxB = _mm256_add_ps(sqxB, _mm256_mul_ps(wqB, x));
+        sq2B = _mm256_add_ps(sq2B, _mm256_mul_ps(wqB, qB));
+    }
+    float sqx[16], sq2[16];
+    _mm256_storeu_ps(sqx, sqxA);
+    _mm256_storeu_ps(sqx + 8, sqxB);
+    _mm256_storeu_ps(sq2, sq2A);
+    _mm256_storeu_ps(sq2 + 8, sq2B);
+    float d = sq2[0] > 0 ? sqx[0] / sq2[0] : 0.f;
+    float best = d * sqx[0];
+    for (int t = 1; t < 16; ++t) {
+        if (sq2[t] > 0 && sqx[t] * sqx[t] > best * sq2[t]) {
+            d = sqx[t] / sq2[t];
+            best = d * sqx[t];
+        }
+    }
+    return d;
+}
+/* L[j] = best_index(id * x[j]) for 32 values. */
+GK_TARGET_AVX2 static inline void gk_iq4_indices32_avx2(const float *x, float id, uint8_t *L) {
+    const gk_iq4_tab T = gk_iq4_tab_load();
+    const __m256 vid = _mm256_set1_ps(id);
+    for (int j = 0; j < 32; j += 8) {
+        const __m256i r = gk_iq4_best_index8(T, _mm256_mul_ps(vid, _mm256_loadu_ps(x + j)));
+        int32_t t[8];
+        _mm256_storeu_si256((__m256i *)t, r);
+        for (int k = 0; k < 8; k++) L[j + k] = (uint8_t)t[k];
+    }
+}
+#define GK_IQ4_SCALE(simd, x, w) ((simd) ? gk_iq4_sub_scale_avx2(x, w) : gk_iq4_sub_scale(x, w))
+#define GK_IQ4_INDICES(simd, x, id, L)                                                   \
+    do {                                                                                 \
+        if (simd) gk_iq4_indices32_avx2(x, id, L);                                       \
+        else                                                                             \
+            for (int j_ = 0; j_ < 32; ++j_)                                              \
+                (L)[j_] = (uint8_t)gk_best_index_int8(16, gk_kvalues_iq4nl, (id) * (x)[j_]); \
+    } while (0)
+#else
+#define GK_IQ4_SCALE(simd, x, w) gk_iq4_sub_scale(x, w)
+#define GK_IQ4_INDICES(simd, x, id, L)                                                   \
+    do {                                                                                 \
+        (void)(simd);                                                                    \
+        for (int j_ = 0; j_ < 32; ++j_)                                                  \
+            (L)[j_] = (uint8_t)gk_best_index_int8(16, gk_kvalues_iq4nl, (id) * (x)[j_]); \
+    } while (0)
 #endif
 
 #endif
