@@ -54,8 +54,9 @@ static int src_ensure(src *s, uint64_t end) {
     if (end > (uint64_t)SIZE_MAX / 2) return -1;
     while (s->avail < end) {
         if (s->avail == s->cap) {
+            /* grow geometrically and fill by reading: memory stays within twice the bytes the
+             * input actually delivered, whatever length the header claims */
             size_t ncap = s->cap ? s->cap * 2 : 65536;
-            if (ncap < (size_t)end) ncap = (size_t)end;
             uint8_t *nb = realloc(s->own, ncap);
             if (!nb) { s->ioerr = ENOMEM; return -1; }
             s->own = nb;

@@ -308,9 +308,12 @@ static gk_status check_tensors(gk_writer *w, const gk_tensor *t, uint64_t n, gk_
         for (uint32_t d = 0; d < t[i].n_dims; d++) {
             uint64_t ne = t[i].ne[d];
             if (ne > (uint64_t)INT64_MAX || (w->ver == 1 && ne > UINT32_MAX)) { st = gk_err_set(err, GK_E_BAD_DIM, "tensor '%s': ne[%" PRIu32 "] = %" PRIu64 " too large", nm, d, ne); break; }
-            if (ne == 0) zero = 1;
-            else if (nel > (uint64_t)INT64_MAX / ne) { st = gk_err_set(err, GK_E_BAD_DIM, "tensor '%s': element count overflows", nm); break; }
-            else nel *= ne;
+            zero |= ne == 0;
+        }
+        if (st) break;
+        for (uint32_t d = 0; d < t[i].n_dims && !zero; d++) {
+            if (nel > (uint64_t)INT64_MAX / t[i].ne[d]) { st = gk_err_set(err, GK_E_BAD_DIM, "tensor '%s': element count overflows", nm); break; }
+            nel *= t[i].ne[d];
         }
         if (st) break;
         if (zero) nel = 0;

@@ -96,12 +96,18 @@ static gk_status build_layout(const gk_model *m, gk_layout *L, gk_err *err) {
                         canonical = 1;
                 if (canonical) continue;
             }
-            any_layer = 1;
-            if (layer > max_layer) max_layer = layer;
             if (find_role(L, role, len) < 0 && add_role(L, role, len, &cap) < 0)
                 return gk_err_set(err, GK_E_NOMEM, "inspect: out of memory");
             if (c < N_CANONICAL) break;   /* one match is enough to place this column */
         }
+    }
+    for (uint64_t i = 0; i < m->n_tensors; i++) {
+        uint32_t layer;
+        const char *role;
+        size_t len;
+        if (!parse_layer_name(&m->tensors[i].t->name, &layer, &role, &len)) continue;
+        any_layer = 1;
+        if (layer > max_layer) max_layer = layer;
     }
     L->n_layers = any_layer ? max_layer + 1 : 0;
     if (L->n_layers && L->n_roles) {
@@ -118,7 +124,7 @@ static gk_status build_layout(const gk_model *m, gk_layout *L, gk_err *err) {
         size_t len;
         if (parse_layer_name(&t->name, &layer, &role, &len)) {
             int r = find_role(L, role, len);
-            if (r >= 0 && L->cell) {
+            if (r >= 0 && L->cell && layer < L->n_layers) {
                 L->cell[(size_t)layer * L->n_roles + (size_t)r] = (int32_t)t->type;
                 continue;
             }

@@ -198,7 +198,8 @@ static inline uint64_t walk_value(const gk_value *v) {
     return h;
 }
 
-static inline uint64_t walk_gguf(const gk_gguf *g) {
+/* Metadata and tensor infos only (no tensor bytes): comparable between readers. */
+static inline uint64_t walk_meta(const gk_gguf *g) {
     uint64_t h = 0;
     for (uint64_t i = 0; i < g->n_kv; i++) {
         h += walk_value(&g->kv[i].val) + g->kv[i].key.len;
@@ -206,7 +207,15 @@ static inline uint64_t walk_gguf(const gk_gguf *g) {
     }
     for (uint64_t i = 0; i < g->n_tensors; i++) {
         const gk_tensor *t = &g->tensors[i];
-        h += (uint64_t)gk_gguf_find_tensor(g, t->name.ptr);
+        h += (uint64_t)gk_gguf_find_tensor(g, t->name.ptr) + t->offset + t->nbytes + t->type;
+    }
+    return h;
+}
+
+static inline uint64_t walk_gguf(const gk_gguf *g) {
+    uint64_t h = walk_meta(g);
+    for (uint64_t i = 0; i < g->n_tensors; i++) {
+        const gk_tensor *t = &g->tensors[i];
         if (t->data)
             for (uint64_t j = 0; j < t->nbytes; j += 61) h += t->data[j];
         if (t->data && t->nbytes) h += t->data[t->nbytes - 1];
