@@ -400,7 +400,13 @@ static int split_regex(const gk_regex *re, int removed, const char *text, piece 
     offs[n] = pc.len;
     size_t pos = 0, from = 0, ms, me;
     int rc = 0;
-    while (from <= n && gk_regex_search(re, cps, n, from, &ms, &me)) {
+    int found;
+    while (from <= n && (found = gk_regex_search(re, cps, n, from, &ms, &me)) != 0) {
+        if (found < 0) {
+            free(cps);
+            free(offs);
+            return -2;
+        }
         if (me == ms) { /* an empty match is not a split point */
             from = ms + 1;
             continue;
@@ -503,7 +509,9 @@ static gk_status encode_plain(const gk_hf_tok *t, const char *text, size_t len, 
         for (size_t i = 0; i < cur.n && !st; i++) {
             int rc = sp->re ? split_regex(sp->re, sp->removed, text, cur.v[i], &next)
                             : split_literal(sp->literal, sp->literal_len, sp->removed, text, cur.v[i], &next);
-            if (rc) st = oom(err);
+            if (rc == -2)
+                st = gk_err_set(err, GK_E_UNSUPPORTED, "pre-tokenizer regex: backtracking limit exceeded");
+            else if (rc) st = oom(err);
         }
         pieces tmp = cur;
         cur = next;

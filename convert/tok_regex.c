@@ -321,6 +321,8 @@ static rx_alt *parse_alt(parser *ps, int icase) {
 
 gk_status gk_regex_compile(const char *pattern, size_t len, gk_regex **out, gk_err *err) {
     *out = NULL;
+    if (len > GK_REGEX_MAX_PATTERN)
+        return gk_err_set(err, GK_E_UNSUPPORTED, "pre-tokenizer regex of %zu bytes (limit %d)", len, GK_REGEX_MAX_PATTERN);
     uint32_t *cps = malloc((len + 1) * sizeof *cps);
     if (!cps) return gk_err_set(err, GK_E_NOMEM, "out of memory");
     size_t n = 0;
@@ -397,13 +399,16 @@ typedef struct rx_cont {
 typedef struct rx_in {
     const uint32_t *s;
     size_t n;
+    uint64_t budget;  /* backtracking steps left for this search (hostile patterns) */
 } rx_in;
 
-static long match_alt(const rx_in *in, const rx_alt *alt, size_t pos, const rx_cont *up);
+static long match_alt(rx_in *in, const rx_alt *alt, size_t pos, const rx_cont *up);
 
 /* Matches seq[k..] at pos, then the continuation. Returns the end position or -1. */
-static long match_seq(const rx_in *in, const rx_seq *seq, size_t k, size_t pos, const rx_cont *up) {
+static long match_seq(rx_in *in, const rx_seq *seq, size_t k, size_t pos, const rx_cont *up) {
     for (;;) {
+        if (in->budget == 0) return -1;
+        in->budget--;
         if (k == seq->n) {
             if (!up) return (long)pos;
             seq = up->seq;
@@ -446,7 +451,7 @@ static long match_seq(const rx_in *in, const rx_seq *seq, size_t k, size_t pos, 
     }
 }
 
-static long match_alt(const rx_in *in, const rx_alt *alt, size_t pos, const rx_cont *up) {
+static long match_alt(rx_in *in, const rx_alt *alt, size_t pos, const rx_cont *up) {
     for (size_t i = 0; i < alt->n; i++) {
         long r = match_seq(in, &alt->seqs[i], 0, pos, up);
         if (r >= 0) return r;
@@ -456,9 +461,10 @@ static long match_alt(const rx_in *in, const rx_alt *alt, size_t pos, const rx_c
 
 int gk_regex_search(const gk_regex *re, const uint32_t *cps, size_t n, size_t from, size_t *ms,
                     size_t *me) {
-    rx_in in = {cps, n};
+    rx_in in = {cps, n, GK_REGEX_STEP_BUDGET};
     for (size_t p = from; p <= n; p++) {
         long r = match_alt(&in, re->top, p, NULL);
+        if (in.budget == 0) return -1;
         if (r >= 0) {
             *ms = p;
             *me = (size_t)r;

@@ -305,6 +305,20 @@ static void test_regex(void) {
     CHECK(gk_regex_compile("\\p{Lu}", 6, &re, &err) == GK_E_UNSUPPORTED);
     CHECK(gk_regex_compile("[a", 2, &re, &err) == GK_E_UNSUPPORTED);
     CHECK(gk_regex_compile("a)", 2, &re, &err) == GK_E_UNSUPPORTED);
+    /* catastrophic backtracking is cut off by the step budget, not a hang */
+    {
+        char pat[200] = "";
+        for (int i = 0; i < 30; i++) strcat(pat, "a?");
+        for (int i = 0; i < 30; i++) strcat(pat, "a");
+        strcat(pat, "b");
+        CHECK(gk_regex_compile(pat, strlen(pat), &re, &err) == GK_OK);
+        uint32_t as[30];
+        for (int i = 0; i < 30; i++) as[i] = 'a';
+        size_t ms, me;
+        if (re) CHECK(gk_regex_search(re, as, 30, 0, &ms, &me) == -1);
+        gk_regex_free(re);
+        re = NULL;
+    }
     CHECK(gk_uni_major('A') == GK_UNI_L && gk_uni_major('7') == GK_UNI_N && gk_uni_major('!') == GK_UNI_P);
     CHECK(gk_uni_is_space(0x3000) && gk_uni_is_space('\n') && !gk_uni_is_space(0x200D));
     CHECK(gk_uni_major(0x17B6) == GK_UNI_M && gk_uni_major(0x4E2D) == GK_UNI_L);
