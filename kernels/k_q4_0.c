@@ -27,15 +27,33 @@ GK_INLINE void q4_0_ref_block(const float *x, uint8_t *out) {
     }
 }
 
+#if GK_X86
+GK_TARGET_AVX2 static inline void q4_0_ref_block_avx2(const float *x, uint8_t *out) {
+    float amax;
+    const float max = gk_first_absmax32(x, &amax);
+    const float d = max / -8;
+    const float id = d ? 1.0f / d : 0.0f;
+    gk_st16(out, gk_f32_to_f16(d));
+    const __m256 vid = _mm256_set1_ps(id), off = _mm256_set1_ps(8.5f);
+    __m256i v[4];
+    for (int k = 0; k < 4; k++)
+        v[k] = gk_u8_of_min_i8(_mm256_add_ps(_mm256_mul_ps(_mm256_loadu_ps(x + 8 * k), vid), off), 15);
+    gk_store_nibbles(v, out + 2);
+}
+#define Q4_0_BLOCK(simd, x, o) ((simd) ? q4_0_ref_block_avx2(x, o) : q4_0_ref_block(x, o))
+#else
+#define Q4_0_BLOCK(simd, x, o) ((void)(simd), q4_0_ref_block(x, o))
+#endif
+
 GK_INLINE size_t q4_0_quant_impl(const float *x, void *vy, int64_t nrows, int64_t n_per_row,
-                                 const float *imatrix) {
+                                 const float *imatrix, int simd) {
     uint8_t *y = (uint8_t *)vy;
     const int64_t nb = n_per_row / 32;
     for (int64_t r = 0; r < nrows; r++) {
         const float *xr = x + r * n_per_row;
         uint8_t *yr = y + r * nb * QB;
         if (!imatrix) {
-            for (int64_t ib = 0; ib < nb; ib++) q4_0_ref_block(xr + ib * 32, yr + ib * QB);
+            for (int64_t ib = 0; ib < nb; ib++) Q4_0_BLOCK(simd, xr + ib * 32, yr + ib * QB);
             continue;
         }
         const float sigma2 = gk_row_sigma2(xr, n_per_row);
@@ -52,7 +70,7 @@ GK_INLINE size_t q4_0_quant_impl(const float *x, void *vy, int64_t nrows, int64_
     }
     return (size_t)(nrows * nb * QB);
 }
-GK_KFN(size_t, q4_0_quant, GK_P_QUANT, GK_A_QUANT)
+GK_KFN_QSIMD(q4_0_quant)
 
 GK_INLINE void q4_0_tof_impl(const void *vx, float *y, int64_t k) {
     const uint8_t *x = (const uint8_t *)vx;

@@ -6,27 +6,61 @@
 
 #define QB 34
 
+GK_INLINE void q8_0_ref_block(const float *xb, uint8_t *o) {
+    float amax = 0.0f;
+    for (int j = 0; j < 32; j++) {
+        const float v = fabsf(xb[j]);
+        amax = amax > v ? amax : v;
+    }
+    const float d = amax / 127;
+    const float id = d ? 1.0f / d : 0.0f;
+    gk_st16(o, gk_f32_to_f16(d));
+    for (int j = 0; j < 32; ++j) o[2 + j] = (uint8_t)gk_cvtt_i8(roundf(xb[j] * id));
+}
+
+#if GK_X86
+/* roundf (half away from zero) exactly: trunc, then +-1 when the dropped part is >= 0.5. */
+GK_TARGET_AVX2 static inline __m256 q8_roundf(__m256 v) {
+    const __m256 t = _mm256_round_ps(v, _MM_FROUND_TO_ZERO | _MM_FROUND_NO_EXC);
+    const __m256 sign = _mm256_set1_ps(-0.0f);
+    const __m256 frac = _mm256_andnot_ps(sign, _mm256_sub_ps(v, t));
+    const __m256 one = _mm256_or_ps(_mm256_and_ps(v, sign), _mm256_set1_ps(1.0f));
+    const __m256 adj = _mm256_and_ps(_mm256_cmp_ps(frac, _mm256_set1_ps(0.5f), _CMP_GE_OQ), one);
+    return _mm256_add_ps(t, adj);
+}
+GK_TARGET_AVX2 static inline void q8_0_ref_block_avx2(const float *xb, uint8_t *o) {
+    if (gk_has_nan32(xb)) { /* MAX() lets a NaN through in the scalar order: keep that order */
+        q8_0_ref_block(xb, o);
+        return;
+    }
+    __m256 ax[4];
+    const float amax = gk_absmax32(xb, ax);
+    const float d = amax / 127;
+    const float id = d ? 1.0f / d : 0.0f;
+    gk_st16(o, gk_f32_to_f16(d));
+    const __m256 vid = _mm256_set1_ps(id), ff = _mm256_castsi256_ps(_mm256_set1_epi32(0xFF));
+    __m256i v[4];
+    for (int k = 0; k < 4; k++) {
+        const __m256 r = q8_roundf(_mm256_mul_ps(_mm256_loadu_ps(xb + 8 * k), vid));
+        v[k] = _mm256_and_si256(_mm256_cvttps_epi32(r), _mm256_castps_si256(ff));
+    }
+    gk_store16_u8(v[0], v[1], o + 2);
+    gk_store16_u8(v[2], v[3], o + 18);
+}
+#define Q8_0_BLOCK(simd, x, o) ((simd) ? q8_0_ref_block_avx2(x, o) : q8_0_ref_block(x, o))
+#else
+#define Q8_0_BLOCK(simd, x, o) ((void)(simd), q8_0_ref_block(x, o))
+#endif
+
 GK_INLINE size_t q8_0_quant_impl(const float *x, void *vy, int64_t nrows, int64_t n_per_row,
-                                 const float *imatrix) {
+                                 const float *imatrix, int simd) {
     (void)imatrix;
     uint8_t *y = (uint8_t *)vy;
     const int64_t nb = nrows * (n_per_row / 32);
-    for (int64_t ib = 0; ib < nb; ib++) {
-        const float *xb = x + ib * 32;
-        uint8_t *o = y + ib * QB;
-        float amax = 0.0f;
-        for (int j = 0; j < 32; j++) {
-            const float v = fabsf(xb[j]);
-            amax = amax > v ? amax : v;
-        }
-        const float d = amax / 127;
-        const float id = d ? 1.0f / d : 0.0f;
-        gk_st16(o, gk_f32_to_f16(d));
-        for (int j = 0; j < 32; ++j) o[2 + j] = (uint8_t)gk_cvtt_i8(roundf(xb[j] * id));
-    }
+    for (int64_t ib = 0; ib < nb; ib++) Q8_0_BLOCK(simd, x + ib * 32, y + ib * QB);
     return (size_t)(nb * QB);
 }
-GK_KFN(size_t, q8_0_quant, GK_P_QUANT, GK_A_QUANT)
+GK_KFN_QSIMD(q8_0_quant)
 
 /* The per-block amax of the x86 path (max of |x| lanes; NaN lanes are ignored here). */
 GK_INLINE float gk_q8_act_amax(const float *xb) {

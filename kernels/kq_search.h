@@ -27,6 +27,15 @@
     GK_TARGET_AVX2 static void name##_avx2 params { name##_impl args; }                \
     GK_TARGET_AVX512 static void name##_avx512 params { name##_impl args; }
 #define GK_ISA3(name) {name##_scalar, name##_avx2, name##_avx512}
+/* NAME##_impl(quantize params..., int simd): simd = 0 in the scalar instance, 1 in the others */
+#define GK_KFN_QSIMD(name)                                                                    \
+    static size_t name##_scalar GK_P_QUANT { return name##_impl(x, vy, nrows, n_per_row, imatrix, 0); } \
+    GK_TARGET_AVX2 static size_t name##_avx2 GK_P_QUANT {                                    \
+        return name##_impl(x, vy, nrows, n_per_row, imatrix, 1);                              \
+    }                                                                                         \
+    GK_TARGET_AVX512 static size_t name##_avx512 GK_P_QUANT {                                \
+        return name##_impl(x, vy, nrows, n_per_row, imatrix, 1);                              \
+    }
 #define GK_DOT2(name) {name##_scalar, name##_avx2, NULL} /* AVX-512 uses the AVX2 kernel */
 #else
 #define GK_KFN(ret, name, params, args) \
@@ -34,6 +43,8 @@
 #define GK_KFNV(name, params, args) \
     static void name##_scalar params { name##_impl args; }
 #define GK_ISA3(name) {name##_scalar, NULL, NULL}
+#define GK_KFN_QSIMD(name) \
+    static size_t name##_scalar GK_P_QUANT { return name##_impl(x, vy, nrows, n_per_row, imatrix, 0); }
 #define GK_DOT2(name) {name##_scalar, NULL, NULL}
 #endif
 
@@ -357,6 +368,91 @@ GK_TARGET_AVX2 static inline void gk_iq4_indices32_avx2(const float *x, float id
         for (int k = 0; k < 8; k++) L[j + k] = (uint8_t)t[k];
     }
 }
+/* ---- AVX2 building blocks of the exact legacy quantizers ---------------------------------------
+ * Elementwise IEEE operations in the scalar order (mul, then add; never FMA) and exact
+ * emulations of ggml's casts, so that the bytes equal the scalar reference. */
+/* max|x| of 32 values, NaN lanes ignored (as `if (amax < fabsf(v))` does). */
+GK_TARGET_AVX2 static inline float gk_absmax32(const float *x, __m256 *ax) {
+    const __m256 sign = _mm256_set1_ps(-0.0f);
+    __m256 m = _mm256_setzero_ps();
+    for (int k = 0; k < 4; k++) {
+        ax[k] = _mm256_andnot_ps(sign, _mm256_loadu_ps(x + 8 * k));
+        m = _mm256_max_ps(ax[k], m); /* NaN in ax -> m */
+    }
+    __m128 h = _mm_max_ps(_mm256_castps256_ps128(m), _mm256_extractf128_ps(m, 1));
+    h = _mm_max_ps(h, _mm_movehl_ps(h, h));
+    h = _mm_max_ss(h, _mm_movehdup_ps(h));
+    return _mm_cvtss_f32(h);
+}
+/* The signed value of the first element with |x| == amax (0 if amax == 0): ggml's `max`. */
+GK_TARGET_AVX2 static inline float gk_first_absmax32(const float *x, float *amax_out) {
+    __m256 ax[4];
+    const float amax = gk_absmax32(x, ax);
+    *amax_out = amax;
+    if (!(amax > 0)) return 0.0f;
+    const __m256 va = _mm256_set1_ps(amax);
+    uint32_t mask = 0;
+    for (int k = 0; k < 4; k++)
+        mask |= (uint32_t)_mm256_movemask_ps(_mm256_cmp_ps(ax[k], va, _CMP_EQ_OQ)) << (8 * k);
+    return x[__builtin_ctz(mask)];
+}
+/* (uint8)MIN(maxq, (int8)v) for 8 lanes, as int32 0..255 (cvttss2si then the low byte). */
+GK_TARGET_AVX2 static inline __m256i gk_u8_of_min_i8(__m256 v, int maxq) {
+    __m256i i = _mm256_cvttps_epi32(v);
+    i = _mm256_srai_epi32(_mm256_slli_epi32(i, 24), 24);
+    i = _mm256_min_epi32(i, _mm256_set1_epi32(maxq));
+    return _mm256_and_si256(i, _mm256_set1_epi32(0xFF));
+}
+/* 16 int32 lanes (0..255) -> 16 bytes at out. */
+GK_TARGET_AVX2 static inline void gk_store16_u8(__m256i a, __m256i b, uint8_t *out) {
+    __m256i p = _mm256_packus_epi32(a, b);
+    p = _mm256_permute4x64_epi64(p, 0xD8);
+    _mm_storeu_si128((__m128i *)out,
+                     _mm_packus_epi16(_mm256_castsi256_si128(p), _mm256_extracti128_si256(p, 1)));
+}
+/* Nibble pairs: byte j = (lo_j | hi_j << 4) & 0xFF, lo/hi as int32 0..255 (elements j, j+16). */
+GK_TARGET_AVX2 static inline void gk_store_nibbles(const __m256i *v, uint8_t *out) {
+    const __m256i ff = _mm256_set1_epi32(0xFF);
+    const __m256i c0 = _mm256_and_si256(_mm256_or_si256(v[0], _mm256_slli_epi32(v[2], 4)), ff);
+    const __m256i c1 = _mm256_and_si256(_mm256_or_si256(v[1], _mm256_slli_epi32(v[3], 4)), ff);
+    gk_store16_u8(c0, c1, out);
+}
+/* qh of Q5_0/Q5_1: bit j = bit 4 of code j (codes as int32 lanes). */
+GK_TARGET_AVX2 static inline uint32_t gk_bit4_mask(const __m256i *v) {
+    uint32_t m = 0;
+    for (int k = 0; k < 4; k++)
+        m |= (uint32_t)_mm256_movemask_ps(_mm256_castsi256_ps(_mm256_slli_epi32(v[k], 27))) << (8 * k);
+    return m;
+}
+/* min and max of 32 values (NaN ignored), 0 if a zero of either sign could be involved: the
+ * caller then uses the scalar loop, whose first-seen zero sign the lane order would not keep. */
+GK_TARGET_AVX2 static inline int gk_minmax32(const float *x, float *mn, float *mx) {
+    __m256 lo = _mm256_set1_ps(3.402823466e+38f), hi = _mm256_set1_ps(-3.402823466e+38f);
+    for (int k = 0; k < 4; k++) {
+        const __m256 v = _mm256_loadu_ps(x + 8 * k);
+        lo = _mm256_min_ps(v, lo);
+        hi = _mm256_max_ps(v, hi);
+    }
+    __m128 l = _mm_min_ps(_mm256_castps256_ps128(lo), _mm256_extractf128_ps(lo, 1));
+    l = _mm_min_ps(l, _mm_movehl_ps(l, l));
+    l = _mm_min_ss(l, _mm_movehdup_ps(l));
+    __m128 h = _mm_max_ps(_mm256_castps256_ps128(hi), _mm256_extractf128_ps(hi, 1));
+    h = _mm_max_ps(h, _mm_movehl_ps(h, h));
+    h = _mm_max_ss(h, _mm_movehdup_ps(h));
+    *mn = _mm_cvtss_f32(l);
+    *mx = _mm_cvtss_f32(h);
+    return *mn != 0.0f && *mx != 0.0f;
+}
+/* NaN anywhere in 32 values. */
+GK_TARGET_AVX2 static inline int gk_has_nan32(const float *x) {
+    int m = 0;
+    for (int k = 0; k < 4; k++) {
+        const __m256 v = _mm256_loadu_ps(x + 8 * k);
+        m |= _mm256_movemask_ps(_mm256_cmp_ps(v, v, _CMP_UNORD_Q));
+    }
+    return m;
+}
+
 #define GK_IQ4_SCALE(simd, x, w) ((simd) ? gk_iq4_sub_scale_avx2(x, w) : gk_iq4_sub_scale(x, w))
 #define GK_IQ4_INDICES(simd, x, id, L)                                                   \
     do {                                                                                 \
