@@ -8,23 +8,6 @@
 
 static const char *const dirs[] = {"gguf-py-written", "tiny-random-llama", "vocab"};
 
-typedef struct memrd {
-    const uint8_t *p;
-    size_t n, pos;
-    uint32_t seed;
-} memrd;
-
-static int64_t mem_read(void *ctx, void *buf, size_t n) {
-    memrd *m = ctx;
-    m->seed = m->seed * 1664525u + 1013904223u;
-    size_t k = 1 + (m->seed >> 8) % 7919;
-    if (k > n) k = n;
-    if (k > m->n - m->pos) k = m->n - m->pos;
-    memcpy(buf, m->p + m->pos, k);
-    m->pos += k;
-    return (int64_t)k;
-}
-
 static int kv_same(const gk_kv *a, const gk_kv *b) {
     if (a->key.len != b->key.len || memcmp(a->key.ptr, b->key.ptr, a->key.len) || a->offset != b->offset)
         return 0;
@@ -32,10 +15,10 @@ static int kv_same(const gk_kv *a, const gk_kv *b) {
 }
 
 static void check_stream(const gk_gguf *g, const uint8_t *buf, size_t n, const char *path) {
-    memrd m = {buf, n, 0, 7};
+    memrd m = {buf, n, 0, 7, 7919};
     gk_gguf_stream *s = NULL;
     gk_err e = {0};
-    gk_status st = gk_gguf_stream_open(mem_read, &m, 0, &s, &e);
+    gk_status st = gk_gguf_stream_open(memrd_read, &m, 0, &s, &e);
     CHECKF(st == GK_OK, "%s: stream open: %s", path, e.msg);
     if (st) return;
     const gk_gguf *h = gk_gguf_stream_header(s);

@@ -177,6 +177,24 @@ static inline uint8_t *t1_write(const gk_write_opts *o, size_t *size, gk_status 
     return r;
 }
 
+/* A gk_read_fn over memory that returns pieces of pseudo-random size 1..max_piece. */
+typedef struct memrd {
+    const uint8_t *p;
+    size_t n, pos;
+    uint32_t seed, max_piece;
+} memrd;
+
+static inline int64_t memrd_read(void *ctx, void *buf, size_t n) {
+    memrd *m = ctx;
+    m->seed = m->seed * 1664525u + 1013904223u;
+    size_t k = 1 + (m->seed >> 8) % (m->max_piece ? m->max_piece : 1);
+    if (k > n) k = n;
+    if (k > m->n - m->pos) k = m->n - m->pos;
+    memcpy(buf, m->p + m->pos, k);
+    m->pos += k;
+    return (int64_t)k;
+}
+
 /* Walks everything a parsed file exposes (for sanitizers): every value, every tensor byte. */
 static inline uint64_t walk_value(const gk_value *v) {
     uint64_t h = v->type;

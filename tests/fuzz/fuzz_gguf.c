@@ -12,28 +12,12 @@
 
 #define FUZZ_ASSERT(c) do { if (!(c)) { fprintf(stderr, "fuzz_gguf: %s\n", #c); __builtin_trap(); } } while (0)
 
-typedef struct fz_rd {
-    const uint8_t *p;
-    size_t n, pos;
-    unsigned step;
-} fz_rd;
-
-static int64_t fz_read(void *ctx, void *buf, size_t n) {
-    fz_rd *r = ctx;
-    size_t k = 1 + (r->step++ * 7u) % 61u;
-    if (k > n) k = n;
-    if (k > r->n - r->pos) k = r->n - r->pos;
-    memcpy(buf, r->p + r->pos, k);
-    r->pos += k;
-    return (int64_t)k;
-}
-
 /* Returns 1 if the stream reader accepted the input; checks tensor bytes against g if given. */
 static int fz_stream(const uint8_t *data, size_t size, const gk_gguf *g) {
-    fz_rd r = {data, size, 0, 0};
+    memrd r = {data, size, 0, 1, 61};
     gk_gguf_stream *s = NULL;
     gk_err e;
-    if (gk_gguf_stream_open(fz_read, &r, 0, &s, &e) != GK_OK) return 0;
+    if (gk_gguf_stream_open(memrd_read, &r, 0, &s, &e) != GK_OK) return 0;
     uint8_t buf[97];
     int ok = 1;
     for (;;) {
