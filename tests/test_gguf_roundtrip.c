@@ -461,7 +461,50 @@ static void write_seeds(const char *dir) {
     synth_free(&s);
 }
 
+static void test_values(void) {
+    CHECK(strcmp(gk_vtype_name(GK_V_STR), "str") == 0 && strcmp(gk_vtype_name(GK_V_F64), "f64") == 0);
+    CHECK(gk_vtype_name(13) == NULL && gk_vtype_size(13) == 0);
+    CHECK(gk_vtype_size(GK_V_U16) == 2 && gk_vtype_size(GK_V_STR) == 0 && gk_vtype_size(GK_V_I64) == 8);
+    int ok = -1;
+    gk_value v = {.type = GK_V_U64};
+    v.v.u64 = UINT64_MAX;
+    CHECK(gk_value_as_u64(&v, &ok) == UINT64_MAX && ok == 1);
+    gk_value_as_i64(&v, &ok);
+    CHECK(ok == 0);
+    v = (gk_value){.type = GK_V_I8};
+    v.v.i8 = -5;
+    CHECK(gk_value_as_i64(&v, &ok) == -5 && ok);
+    gk_value_as_u64(&v, &ok);
+    CHECK(!ok);
+    CHECK(gk_value_as_f64(&v, &ok) == -5.0 && ok);
+    v = (gk_value){.type = GK_V_F32};
+    v.v.f32 = 2.5f;
+    CHECK(gk_value_as_f64(&v, &ok) == 2.5 && ok);
+    gk_value_as_i64(&v, &ok);
+    CHECK(!ok);
+    v = (gk_value){.type = GK_V_BOOL};
+    v.v.b = 1;
+    CHECK(gk_value_as_i64(&v, &ok) == 1 && ok);
+    v = (gk_value){.type = GK_V_STR};
+    gk_value_as_f64(&v, &ok);
+    CHECK(!ok);
+    const int16_t a[3] = {-1, 2, -3};
+    gk_value arr_v = arr(GK_V_I16, 3, a);
+    CHECK(gk_array_get_i64(&arr_v, 2, &ok) == -3 && ok);
+    CHECK(gk_array_get_f64(&arr_v, 1, &ok) == 2.0 && ok);
+    gk_array_get_i64(&arr_v, 3, &ok);
+    CHECK(!ok);
+    const double d[1] = {0.5};
+    arr_v = arr(GK_V_F64, 1, d);
+    CHECK(gk_array_get_f64(&arr_v, 0, &ok) == 0.5 && ok);
+    gk_array_get_i64(&arr_v, 0, &ok);
+    CHECK(!ok);
+    gk_array_get_f64(&v, 0, &ok);
+    CHECK(!ok);
+}
+
 int main(void) {
+    test_values();
     test_matrix();
     test_tensorless();
     test_files();
