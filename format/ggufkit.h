@@ -220,7 +220,9 @@ typedef struct gk_tensor {
 /* Reader flags. */
 enum {
     GK_READ_NO_BOUNDS = 1u << 0,   /* do not require tensor data inside the file (header-only
-                                      inputs, e.g. a truncated download being diagnosed) */
+                                      inputs, e.g. a truncated download being diagnosed); also
+                                      accepts a file with tensors whose final padding is cut off.
+                                      Out-of-range tensors then have data == NULL. */
 };
 
 typedef struct gk_gguf_priv gk_gguf_priv;

@@ -436,10 +436,16 @@ static void write_seeds(const char *dir) {
     char p[4200];
     size_t n;
     uint8_t *b;
+    /* valid forms, then a few rejected ones (overlap, duplicate key, nesting 9, alignment 48,
+     * q8_0 with ne0 30, and T1 cut at 240 bytes) */
     t1opt variants[] = {{0}, {.be = 1}, {.v1 = 1}, {.nested_depth = 3}, {.align_kind = 4, .align_val = 1},
-                        {.h_off_set = 1, .h_off = 0}, {.t_ndims = 4}};
-    for (size_t i = 0; i < sizeof variants / sizeof variants[0]; i++) {
+                        {.h_off_set = 1, .h_off = 0}, {.t_ndims = 4}, {.dup_key = 1},
+                        {.nested_depth = 9}, {.align_kind = 3},
+                        {.t_type_set = 1, .t_type = 8, .t_ne0 = 30}, {0}};
+    size_t nv = sizeof variants / sizeof variants[0];
+    for (size_t i = 0; i < nv; i++) {
         n = t1_build(&variants[i], &b);
+        if (i == nv - 1) n = 240;
         snprintf(p, sizeof p, "%s/t1-%zu.gguf", dir, i);
         gk_test_write_file(p, b, n);
         free(b);
