@@ -140,7 +140,32 @@ GK_KQ_INLINE float q2_K_dot_body(int64_t n, const void *vw, const void *va) {
     }
     return sumf;
 }
-GK_KQ_FN(float, q2_K_dot, GK_KQ_P_DOT, GK_KQ_A_DOT)
+#if GK_X86
+GK_KQ_AVX2 float q2_K_dot_simd(int64_t n, const void *vw, const void *va) {
+    const uint8_t *w = (const uint8_t *)vw, *a = (const uint8_t *)va;
+    float sumf = 0;
+    for (int64_t i = 0; i < n / 256; i++) {
+        const uint8_t *bw = w + i * QB, *ba = a + i * 292;
+        __m256i acc = _mm256_setzero_si256();
+        for (int nn = 0; nn < 2; ++nn) {
+            const __m256i qs = gk_kq_ld256(bw + 16 + 32 * nn);
+            for (int j = 0; j < 4; ++j) {
+                const int s = 8 * nn + 2 * j;
+                acc = _mm256_add_epi32(acc, gk_kq_dot32_sc(gk_kq_bits2(qs, j), gk_kq_ld256(ba + 4 + 128 * nn + 32 * j),
+                                                           bw[s] & 0xF, bw[s + 1] & 0xF));
+            }
+        }
+        int32_t summ = 0;
+        for (int j = 0; j < 16; ++j) summ += (bw[j] >> 4) * (int16_t)gk_ld16(ba + 260 + 2 * j);
+        const int32_t isum = gk_kq_hsum_i32(acc);
+        const float da = gk_ldf(ba);
+        sumf += (da * gk_f16_to_f32(gk_ld16(bw + 80))) * (float)isum -
+                (da * gk_f16_to_f32(gk_ld16(bw + 82))) * (float)summ;
+    }
+    return sumf;
+}
+#endif
+GK_KQ_FN_SIMD(float, q2_K_dot, GK_KQ_P_DOT, GK_KQ_A_DOT)
 
 static int64_t q2_K_validate(const void *data, size_t nbytes) {
     return gk_kq_validate_f16(data, nbytes, QB, 80, 82);

@@ -155,7 +155,38 @@ GK_KQ_INLINE float q3_K_dot_body(int64_t n, const void *vw, const void *va) {
     }
     return sumf;
 }
-GK_KQ_FN(float, q3_K_dot, GK_KQ_P_DOT, GK_KQ_A_DOT)
+#if GK_X86
+/* q = low + 4*hbit in [0,7]; sum s*(q-4)*a = sum s*q*a - 4*sum s*bsum. */
+GK_KQ_AVX2 float q3_K_dot_simd(int64_t n, const void *vw, const void *va) {
+    const uint8_t *w = (const uint8_t *)vw, *a = (const uint8_t *)va;
+    const __m256i one = _mm256_set1_epi8(1);
+    float sumf = 0;
+    for (int64_t i = 0; i < n / 256; i++) {
+        const uint8_t *bw = w + i * QB, *ba = a + i * 292;
+        int8_t sc[16];
+        gk_kq_q3_scales(bw + 96, sc);
+        const __m256i hm = gk_kq_ld256(bw);
+        __m256i acc = _mm256_setzero_si256();
+        for (int nn = 0; nn < 2; ++nn) {
+            const __m256i qs = gk_kq_ld256(bw + 32 + 32 * nn);
+            for (int j = 0; j < 4; ++j) {
+                const __m256i low = gk_kq_bits2(qs, j);
+                const int sh = 4 * nn + j;
+                const __m256i hb = _mm256_and_si256(_mm256_srli_epi16(hm, sh), one);
+                const __m256i q = _mm256_or_si256(low, _mm256_slli_epi16(hb, 2));
+                const int s = 8 * nn + 2 * j;
+                acc = _mm256_add_epi32(acc, gk_kq_dot32_sc(q, gk_kq_ld256(ba + 4 + 128 * nn + 32 * j), sc[s], sc[s + 1]));
+            }
+        }
+        int32_t corr = 0;
+        for (int j = 0; j < 16; ++j) corr += sc[j] * (int16_t)gk_ld16(ba + 260 + 2 * j);
+        const int32_t isum = gk_kq_hsum_i32(acc) - 4 * corr;
+        sumf += (gk_ldf(ba) * gk_f16_to_f32(gk_ld16(bw + 108))) * (float)isum;
+    }
+    return sumf;
+}
+#endif
+GK_KQ_FN_SIMD(float, q3_K_dot, GK_KQ_P_DOT, GK_KQ_A_DOT)
 
 static int64_t q3_K_validate(const void *data, size_t nbytes) {
     return gk_kq_validate_f16(data, nbytes, QB, 108, -1);

@@ -146,7 +146,41 @@ GK_KQ_INLINE float q4_K_dot_body(int64_t n, const void *vw, const void *va) {
     }
     return sumf;
 }
-GK_KQ_FN(float, q4_K_dot, GK_KQ_P_DOT, GK_KQ_A_DOT)
+#if GK_X86
+GK_KQ_AVX2 float q4_K_dot_simd(int64_t n, const void *vw, const void *va) {
+    const uint8_t *w = (const uint8_t *)vw, *a = (const uint8_t *)va;
+    const __m256i m4 = _mm256_set1_epi8(0xF);
+    float sumf = 0;
+    for (int64_t i = 0; i < n / 256; i++) {
+        const uint8_t *bw = w + i * QB, *ba = a + i * 292;
+        const __m128i sm = gk_kq_q4k_scales16(bw + 4);
+        const __m256i sc16 = _mm256_cvtepu8_epi16(sm);            /* 8 scales, 8 mins */
+        const __m256i s8 = _mm256_permute4x64_epi64(sc16, 0x44);  /* scales in both halves */
+        __m256i acc = _mm256_setzero_si256();
+        for (int c = 0; c < 4; ++c) {
+            const __m256i q = gk_kq_ld256(bw + 16 + 32 * c);
+            const __m256i lo = _mm256_and_si256(q, m4);
+            const __m256i hi = _mm256_and_si256(_mm256_srli_epi16(q, 4), m4);
+            const __m256i p0 = _mm256_maddubs_epi16(lo, gk_kq_ld256(ba + 4 + 64 * c));
+            const __m256i p1 = _mm256_maddubs_epi16(hi, gk_kq_ld256(ba + 36 + 64 * c));
+            acc = _mm256_add_epi32(acc, _mm256_madd_epi16(p0, gk_kq_scale_bcast(s8, 2 * c)));
+            acc = _mm256_add_epi32(acc, _mm256_madd_epi16(p1, gk_kq_scale_bcast(s8, 2 * c + 1)));
+        }
+        /* mins times bsums paired by twos */
+        const __m256i bs = gk_kq_ld256(ba + 260);
+        const __m128i pairs = _mm_hadd_epi16(_mm256_castsi256_si128(bs), _mm256_extracti128_si256(bs, 1));
+        const __m128i mm = _mm_madd_epi16(_mm256_extracti128_si256(sc16, 1), pairs);
+        __m128i t = _mm_add_epi32(mm, _mm_shuffle_epi32(mm, 0x4E));
+        t = _mm_add_epi32(t, _mm_shuffle_epi32(t, 0xB1));
+        const int32_t summ = _mm_cvtsi128_si32(t);
+        const int32_t isum = gk_kq_hsum_i32(acc);
+        const float da = gk_ldf(ba);
+        sumf += (da * gk_kq_h2f(bw)) * (float)isum - (da * gk_kq_h2f(bw + 2)) * (float)summ;
+    }
+    return sumf;
+}
+#endif
+GK_KQ_FN_SIMD(float, q4_K_dot, GK_KQ_P_DOT, GK_KQ_A_DOT)
 
 static int64_t q4_K_validate(const void *data, size_t nbytes) {
     return gk_kq_validate_f16(data, nbytes, QB, 0, 2);

@@ -159,7 +159,38 @@ GK_KQ_INLINE float q5_K_dot_body(int64_t n, const void *vw, const void *va) {
     }
     return sumf;
 }
-GK_KQ_FN(float, q5_K_dot, GK_KQ_P_DOT, GK_KQ_A_DOT)
+#if GK_X86
+GK_KQ_AVX2 float q5_K_dot_simd(int64_t n, const void *vw, const void *va) {
+    const uint8_t *w = (const uint8_t *)vw, *a = (const uint8_t *)va;
+    const __m256i m4 = _mm256_set1_epi8(0xF), one = _mm256_set1_epi8(1);
+    float sumf = 0;
+    for (int64_t i = 0; i < n / 256; i++) {
+        const uint8_t *bw = w + i * QB, *ba = a + i * 292;
+        uint8_t sc[8], m[8];
+        for (int j = 0; j < 8; ++j) gk_kq_get_scale_min_k4(j, bw + 4, &sc[j], &m[j]);
+        const __m256i qh = gk_kq_ld256(bw + 16);
+        __m256i acc = _mm256_setzero_si256();
+        for (int c = 0; c < 4; ++c) {
+            const __m256i q = gk_kq_ld256(bw + 48 + 32 * c);
+            const __m256i h0 = _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(qh, 2 * c), one), 4);
+            const __m256i h1 = _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(qh, 2 * c + 1), one), 4);
+            const __m256i lo = _mm256_or_si256(_mm256_and_si256(q, m4), h0);
+            const __m256i hi = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(q, 4), m4), h1);
+            acc = _mm256_add_epi32(acc, gk_kq_dot32_sc(lo, gk_kq_ld256(ba + 4 + 64 * c), sc[2 * c], sc[2 * c]));
+            acc = _mm256_add_epi32(acc, gk_kq_dot32_sc(hi, gk_kq_ld256(ba + 36 + 64 * c), sc[2 * c + 1], sc[2 * c + 1]));
+        }
+        int32_t summ = 0;
+        for (int j = 0; j < 8; ++j)
+            summ += m[j] * ((int16_t)gk_ld16(ba + 260 + 4 * j) + (int16_t)gk_ld16(ba + 262 + 4 * j));
+        const int32_t isum = gk_kq_hsum_i32(acc);
+        const float da = gk_ldf(ba);
+        sumf += (da * gk_f16_to_f32(gk_ld16(bw))) * (float)isum -
+                (da * gk_f16_to_f32(gk_ld16(bw + 2))) * (float)summ;
+    }
+    return sumf;
+}
+#endif
+GK_KQ_FN_SIMD(float, q5_K_dot, GK_KQ_P_DOT, GK_KQ_A_DOT)
 
 static int64_t q5_K_validate(const void *data, size_t nbytes) {
     return gk_kq_validate_f16(data, nbytes, QB, 0, 2);

@@ -122,7 +122,38 @@ GK_KQ_INLINE float q6_K_dot_body(int64_t n, const void *vw, const void *va) {
     }
     return sumf;
 }
-GK_KQ_FN(float, q6_K_dot, GK_KQ_P_DOT, GK_KQ_A_DOT)
+#if GK_X86
+/* sum sc*(q-32)*a = sum sc*q*a - 32*sum sc*bsum, q in [0,63] unsigned for maddubs. */
+GK_KQ_AVX2 float q6_K_dot_simd(int64_t n, const void *vw, const void *va) {
+    const uint8_t *w = (const uint8_t *)vw, *a = (const uint8_t *)va;
+    const __m256i m4 = _mm256_set1_epi8(0xF), m2 = _mm256_set1_epi8(3);
+    float sumf = 0;
+    for (int64_t i = 0; i < n / 256; i++) {
+        const uint8_t *bw = w + i * QB, *ba = a + i * 292;
+        const int8_t *sc = (const int8_t *)(bw + 192);
+        __m256i acc = _mm256_setzero_si256();
+        for (int h = 0; h < 2; ++h) {
+            const __m256i l0 = gk_kq_ld256(bw + 64 * h), l1 = gk_kq_ld256(bw + 64 * h + 32);
+            const __m256i qh = gk_kq_ld256(bw + 128 + 32 * h);
+            for (int c = 0; c < 4; ++c) {
+                const __m256i l = (c & 1) ? l1 : l0;
+                const __m256i lo = (c >> 1) ? _mm256_and_si256(_mm256_srli_epi16(l, 4), m4)
+                                            : _mm256_and_si256(l, m4);
+                const __m256i hi = _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(qh, 2 * c), m2), 4);
+                const __m256i q = _mm256_or_si256(lo, hi);
+                const int s = 8 * h + 2 * c;
+                acc = _mm256_add_epi32(acc, gk_kq_dot32_sc(q, gk_kq_ld256(ba + 4 + 128 * h + 32 * c), sc[s], sc[s + 1]));
+            }
+        }
+        int32_t corr = 0;
+        for (int j = 0; j < 16; ++j) corr += sc[j] * (int16_t)gk_ld16(ba + 260 + 2 * j);
+        const int32_t isum = gk_kq_hsum_i32(acc) - 32 * corr;
+        sumf += (gk_ldf(ba) * gk_f16_to_f32(gk_ld16(bw + 208))) * (float)isum;
+    }
+    return sumf;
+}
+#endif
+GK_KQ_FN_SIMD(float, q6_K_dot, GK_KQ_P_DOT, GK_KQ_A_DOT)
 
 static int64_t q6_K_validate(const void *data, size_t nbytes) {
     return gk_kq_validate_f16(data, nbytes, QB, 208, -1);

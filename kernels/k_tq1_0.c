@@ -82,7 +82,45 @@ GK_KQ_INLINE float tq1_0_dot_body(int64_t n, const void *vw, const void *va) {
     }
     return sumf;
 }
-GK_KQ_FN(float, tq1_0_dot, GK_KQ_P_DOT, GK_KQ_A_DOT)
+#if GK_X86
+/* trits of every byte of v times 3^k: ((uint8)(b*3^k) * 3) >> 8, on even / odd bytes. */
+GK_KQ_AVX2 __m256i tq1_trits(__m256i v, int p) {
+    const __m256i ff = _mm256_set1_epi16(0xFF), pp = _mm256_set1_epi16((short)p), three = _mm256_set1_epi16(3);
+    __m256i ev = _mm256_and_si256(_mm256_mullo_epi16(_mm256_and_si256(v, ff), pp), ff);
+    __m256i od = _mm256_and_si256(_mm256_mullo_epi16(_mm256_srli_epi16(v, 8), pp), ff);
+    ev = _mm256_srli_epi16(_mm256_mullo_epi16(ev, three), 8);
+    od = _mm256_srli_epi16(_mm256_mullo_epi16(od, three), 8);
+    return _mm256_or_si256(ev, _mm256_slli_epi16(od, 8));
+}
+GK_KQ_AVX2 float tq1_0_dot_simd(int64_t n, const void *vw, const void *va) {
+    const uint8_t *w = (const uint8_t *)vw, *a = (const uint8_t *)va;
+    static const int pow3[5] = {1, 3, 9, 27, 81};
+    float sumf = 0;
+    for (int64_t i = 0; i < n / 256; i++) {
+        const uint8_t *bw = w + i * QB, *ba = a + i * 292;
+        const int8_t *qa = (const int8_t *)(ba + 4);
+        __m256i acc = _mm256_setzero_si256();
+        const __m256i q0 = gk_kq_ld256(bw);
+        /* bytes 32..47 and 48..51 with 12 zero bytes: one 32-byte vector, built by memcpy */
+        uint8_t tail[32] = {0};
+        memcpy(tail, bw + 32, 20);
+        const __m256i q1 = gk_kq_ld256(tail);
+        for (int k = 0; k < 5; ++k) {
+            acc = _mm256_add_epi32(acc, gk_kq_dot32_sc(tq1_trits(q0, pow3[k]), gk_kq_ld256(qa + 32 * k), 1, 1));
+            int8_t at[32] = {0};
+            memcpy(at, qa + 160 + 16 * k, 16);
+            if (k < 4) memcpy(at + 16, qa + 240 + 4 * k, 4);
+            acc = _mm256_add_epi32(acc, gk_kq_dot32_sc(tq1_trits(q1, pow3[k]), gk_kq_ld256(at), 1, 1));
+        }
+        int32_t bs = 0;
+        for (int j = 0; j < 16; ++j) bs += (int16_t)gk_ld16(ba + 260 + 2 * j);
+        const int32_t sum = gk_kq_hsum_i32(acc) - bs;
+        sumf += (float)sum * (gk_f16_to_f32(gk_ld16(bw + 52)) * gk_ldf(ba));
+    }
+    return sumf;
+}
+#endif
+GK_KQ_FN_SIMD(float, tq1_0_dot, GK_KQ_P_DOT, GK_KQ_A_DOT)
 
 static int64_t tq1_0_validate(const void *data, size_t nbytes) {
     return gk_kq_validate_f16(data, nbytes, QB, 52, -1);

@@ -70,7 +70,27 @@ GK_KQ_INLINE float tq2_0_dot_body(int64_t n, const void *vw, const void *va) {
     }
     return sumf;
 }
-GK_KQ_FN(float, tq2_0_dot, GK_KQ_P_DOT, GK_KQ_A_DOT)
+#if GK_X86
+GK_KQ_AVX2 float tq2_0_dot_simd(int64_t n, const void *vw, const void *va) {
+    const uint8_t *w = (const uint8_t *)vw, *a = (const uint8_t *)va;
+    float sumf = 0;
+    for (int64_t i = 0; i < n / 256; i++) {
+        const uint8_t *bw = w + i * QB, *ba = a + i * 292;
+        __m256i acc = _mm256_setzero_si256();
+        for (int g = 0; g < 2; ++g) {
+            const __m256i qs = gk_kq_ld256(bw + 32 * g);
+            for (int k = 0; k < 4; ++k)
+                acc = _mm256_add_epi32(acc, gk_kq_dot32_sc(gk_kq_bits2(qs, k), gk_kq_ld256(ba + 4 + 128 * g + 32 * k), 1, 1));
+        }
+        int32_t bs = 0;
+        for (int j = 0; j < 16; ++j) bs += (int16_t)gk_ld16(ba + 260 + 2 * j);
+        const int32_t sum = gk_kq_hsum_i32(acc) - bs;
+        sumf += (float)sum * (gk_f16_to_f32(gk_ld16(bw + 64)) * gk_ldf(ba));
+    }
+    return sumf;
+}
+#endif
+GK_KQ_FN_SIMD(float, tq2_0_dot, GK_KQ_P_DOT, GK_KQ_A_DOT)
 
 static int64_t tq2_0_validate(const void *data, size_t nbytes) {
     return gk_kq_validate_f16(data, nbytes, QB, 64, -1);

@@ -37,7 +37,14 @@
     GK_TARGET_AVX2 static ret name##_avx2 params { return name##_body args; }          \
     GK_TARGET_AVX512 static ret name##_avx512 params { return name##_body args; }
 #define GK_KQ_ISA3(name) {name##_scalar, name##_avx2, name##_avx512}
+/* As GK_KQ_FN, with the x86 instances calling NAME##_simd (an AVX2-intrinsics body). */
+#define GK_KQ_FN_SIMD(ret, name, params, args)                                         \
+    static ret name##_scalar params { return name##_body args; }                       \
+    GK_TARGET_AVX2 static ret name##_avx2 params { return name##_simd args; }          \
+    GK_TARGET_AVX512 static ret name##_avx512 params { return name##_simd args; }
 #else
+#define GK_KQ_FN_SIMD(ret, name, params, args) \
+    static ret name##_scalar params { return name##_body args; }
 #define GK_KQ_FN(ret, name, params, args) \
     static ret name##_scalar params { return name##_body args; }
 #define GK_KQ_ISA3(name) {name##_scalar, NULL, NULL}
@@ -375,6 +382,66 @@ GK_KQ_INLINE void gk_kq_q3_scales(const uint8_t *s, int8_t *out) {
         out[j] = (int8_t)((lo | (hi << 4)) - 32);
     }
 }
+
+/* ---- AVX2 helpers (x86 only; callable from AVX2 and AVX-512 instances) -------------------- */
+#if GK_X86
+#include <immintrin.h>
+#define GK_KQ_AVX2 GK_TARGET_AVX2 static inline __attribute__((always_inline))
+
+GK_KQ_AVX2 int32_t gk_kq_hsum_i32(__m256i v) {
+    __m128i s = _mm_add_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
+    s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0x4E));
+    s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0xB1));
+    return _mm_cvtsi128_si32(s);
+}
+GK_KQ_AVX2 __m256i gk_kq_ld256(const void *p) { return _mm256_loadu_si256((const __m256i *)p); }
+/* sum over 32 bytes of u8 q * s8 a, each 16-element half weighted by an int16 scale:
+ * returns 8 int32 lanes (exact: |pair| <= 2*63*128, scale <= 128). */
+GK_KQ_AVX2 __m256i gk_kq_dot32_sc(__m256i q, __m256i a, int s0, int s1) {
+    const __m256i p = _mm256_maddubs_epi16(q, a);
+    return _mm256_madd_epi16(p, _mm256_setr_epi16((short)s0, (short)s0, (short)s0, (short)s0,
+                                                  (short)s0, (short)s0, (short)s0, (short)s0,
+                                                  (short)s1, (short)s1, (short)s1, (short)s1,
+                                                  (short)s1, (short)s1, (short)s1, (short)s1));
+}
+/* 2-bit field k of every byte of v */
+GK_KQ_AVX2 __m256i gk_kq_bits2(__m256i v, int k) {
+    return _mm256_and_si256(_mm256_srli_epi16(v, 2 * k), _mm256_set1_epi8(3));
+}
+/* float vector of 8 bytes (u8) at p */
+GK_KQ_AVX2 __m256 gk_kq_u8_to_ps(__m128i b8) { return _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(b8)); }
+/* fp16 -> fp32 with F16C (exact, the same value as gk_f16_to_f32 for non-NaN inputs) */
+GK_KQ_AVX2 float gk_kq_h2f(const uint8_t *p) { return _cvtsh_ss(gk_ld16(p)); }
+/* sum of 16 int16 lanes of v times 16 int16 lanes of m (exact in int32) */
+GK_KQ_AVX2 int32_t gk_kq_dot16_i16(__m256i v, __m256i m) { return gk_kq_hsum_i32(_mm256_madd_epi16(v, m)); }
+/* [s[k] x8 | s[k+1] x8] from 8 int16 scales broadcast in both halves of s8 (k even, 0..6) */
+GK_KQ_AVX2 __m256i gk_kq_scale_pair(__m256i s8, int k) {
+    const __m256i ctl = _mm256_setr_epi8(
+        (char)(2 * k), (char)(2 * k + 1), (char)(2 * k), (char)(2 * k + 1), (char)(2 * k), (char)(2 * k + 1),
+        (char)(2 * k), (char)(2 * k + 1), (char)(2 * k), (char)(2 * k + 1), (char)(2 * k), (char)(2 * k + 1),
+        (char)(2 * k), (char)(2 * k + 1), (char)(2 * k), (char)(2 * k + 1), (char)(2 * k + 2), (char)(2 * k + 3),
+        (char)(2 * k + 2), (char)(2 * k + 3), (char)(2 * k + 2), (char)(2 * k + 3), (char)(2 * k + 2),
+        (char)(2 * k + 3), (char)(2 * k + 2), (char)(2 * k + 3), (char)(2 * k + 2), (char)(2 * k + 3),
+        (char)(2 * k + 2), (char)(2 * k + 3), (char)(2 * k + 2), (char)(2 * k + 3));
+    return _mm256_shuffle_epi8(s8, ctl);
+}
+/* [s[k] x16] from 8 int16 scales broadcast in both halves of s8 */
+GK_KQ_AVX2 __m256i gk_kq_scale_bcast(__m256i s8, int k) {
+    return _mm256_shuffle_epi8(s8, _mm256_set1_epi16((short)((2 * k) | ((2 * k + 1) << 8))));
+}
+/* Q4_K/Q5_K scales[12] -> 8 scales (bytes 0..7) and 8 mins (bytes 8..15), by 32-bit masks */
+GK_KQ_AVX2 __m128i gk_kq_q4k_scales16(const uint8_t *s) {
+    uint32_t u[4];
+    memcpy(u, s, 12);
+    const uint32_t k1 = 0x3f3f3f3fu, k2 = 0x0f0f0f0fu, k3 = 0x03030303u;
+    u[3] = ((u[2] >> 4) & k2) | (((u[1] >> 6) & k3) << 4);
+    const uint32_t mins_lo = u[1] & k1;
+    u[1] = (u[2] & k2) | (((u[0] >> 6) & k3) << 4);
+    u[2] = mins_lo;
+    u[0] &= k1;
+    return _mm_loadu_si128((const __m128i *)u);
+}
+#endif
 
 /* Validation: fp16 fields at off0 (and off1 if >= 0) of every block finite; a trailing partial
  * block is bad. */
