@@ -433,6 +433,7 @@ int main(int argc, char **argv) {
             continue;
         }
         env e = {&g, &k, gk_isa_name((gk_isa)isas[ii]), kind_mask};
+        char sum_exact[512] = "", sum_diff[512] = "", sum_missing[512] = "";
         printf("\n== ISA %s ==\n%-8s %-16s %-16s %-16s %-16s %-16s\n", e.isa, "type", cat_names[0],
                cat_names[1], cat_names[2], cat_names[3], cat_names[4]);
         for (uint32_t t = 0; t < GK_TYPE_COUNT; t++) {
@@ -479,8 +480,16 @@ int main(int argc, char **argv) {
                    any_missing ? (required_type(t) ? "  (required)" : "  (optional)") : "");
             if (any_bad) failed = 1;
             if (any_missing && required_type(t)) missing_required++;
+            char *dst = any_bad ? sum_diff : any_missing ? sum_missing : sum_exact;
+            if (strlen(dst) + strlen(ti->name) + 2 < sizeof sum_exact) {
+                strcat(dst, " ");
+                strcat(dst, ti->name);
+            }
             fflush(stdout);
         }
+        printf("[%s] match ggml:%s\n[%s] differ:%s\n[%s] incomplete (not impl. yet):%s\n", e.isa,
+               sum_exact[0] ? sum_exact : " -", e.isa, sum_diff[0] ? sum_diff : " -", e.isa,
+               sum_missing[0] ? sum_missing : " -");
     }
     gk_ggml_unload(&g);
     if (missing_required) {
