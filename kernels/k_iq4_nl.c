@@ -78,19 +78,15 @@ GK_INLINE float iq4_nl_dot_impl(int64_t n, const void *vw, const void *va) {
 static float iq4_nl_dot_scalar GK_P_DOT { return iq4_nl_dot_impl GK_A_DOT; }
 #if GK_X86
 /* AVX2 (also the AVX-512 path): integer inner sums per block, float scales, FMA. */
-GK_TARGET_AVX2 static float iq4_nl_dot_avx2 GK_P_DOT {
-    const uint8_t *w = (const uint8_t *)vw, *a = (const uint8_t *)va;
-    __m256 acc = _mm256_setzero_ps();
-    const __m256i tbl = gk_table16(gk_kvalues_iq4nl);
-    for (int64_t ib = 0; ib < n / 32; ib++) {
-        const uint8_t *bw = w + ib * 18, *ba = a + ib * 34;
-        const __m256 d = _mm256_set1_ps(gk_h2f_f16c(ba) * gk_h2f_f16c(bw));
-        const __m256i x = _mm256_shuffle_epi8(tbl, gk_nibbles32(bw + 2));
-        const __m256i y = _mm256_loadu_si256((const __m256i *)(ba + 2));
-        acc = _mm256_fmadd_ps(d, _mm256_cvtepi32_ps(gk_dot_i8_i32(x, y)), acc);
-    }
-    return gk_hsum_ps(acc);
+GK_TARGET_AVX2 static inline __m256 iq4_nl_dot_blk(const uint8_t *bw, const uint8_t *ba, __m256 acc,
+                                              float *summs) {
+    const __m256 d = _mm256_set1_ps(gk_h2f_f16c(ba) * gk_h2f_f16c(bw));
+    const __m256i x = _mm256_shuffle_epi8(gk_table16(gk_kvalues_iq4nl), gk_nibbles32(bw + 2));
+    const __m256i y = _mm256_loadu_si256((const __m256i *)(ba + 2));
+    (void)summs;
+    return _mm256_fmadd_ps(d, _mm256_cvtepi32_ps(gk_dot_i8_i32(x, y)), acc);
 }
+GK_DOT_BLOCKS(iq4_nl_dot, 18, 34)
 #endif
 
 static int64_t iq4_nl_validate(const void *data, size_t nbytes) {

@@ -115,20 +115,17 @@ GK_INLINE float q5_0_dot_impl(int64_t n, const void *vw, const void *va) {
 static float q5_0_dot_scalar GK_P_DOT { return q5_0_dot_impl GK_A_DOT; }
 #if GK_X86
 /* AVX2 (also the AVX-512 path): integer inner sums per block, float scales, FMA. */
-GK_TARGET_AVX2 static float q5_0_dot_avx2 GK_P_DOT {
-    const uint8_t *w = (const uint8_t *)vw, *a = (const uint8_t *)va;
-    __m256 acc = _mm256_setzero_ps();
-    const __m256i b4 = _mm256_set1_epi8(0x10), off = _mm256_set1_epi8(16);
-    for (int64_t ib = 0; ib < n / 32; ib++) {
-        const uint8_t *bw = w + ib * 22, *ba = a + ib * 34;
-        const __m256 d = _mm256_set1_ps(gk_h2f_f16c(bw) * gk_h2f_f16c(ba));
-        __m256i x = _mm256_or_si256(gk_nibbles32(bw + 6), _mm256_and_si256(gk_bits32(gk_ld32(bw + 2)), b4));
-        x = _mm256_sub_epi8(x, off);
-        const __m256i y = _mm256_loadu_si256((const __m256i *)(ba + 2));
-        acc = _mm256_fmadd_ps(d, _mm256_cvtepi32_ps(gk_dot_i8_i32(x, y)), acc);
-    }
-    return gk_hsum_ps(acc);
+GK_TARGET_AVX2 static inline __m256 q5_0_dot_blk(const uint8_t *bw, const uint8_t *ba, __m256 acc,
+                                              float *summs) {
+    const __m256 d = _mm256_set1_ps(gk_h2f_f16c(bw) * gk_h2f_f16c(ba));
+    __m256i x = _mm256_or_si256(gk_nibbles32(bw + 6),
+                                _mm256_and_si256(gk_bits32(gk_ld32(bw + 2)), _mm256_set1_epi8(0x10)));
+    x = _mm256_sub_epi8(x, _mm256_set1_epi8(16));
+    const __m256i y = _mm256_loadu_si256((const __m256i *)(ba + 2));
+    (void)summs;
+    return _mm256_fmadd_ps(d, _mm256_cvtepi32_ps(gk_dot_i8_i32(x, y)), acc);
 }
+GK_DOT_BLOCKS(q5_0_dot, 22, 34)
 #endif
 
 static int64_t q5_0_validate(const void *data, size_t nbytes) {

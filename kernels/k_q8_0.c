@@ -112,31 +112,15 @@ GK_INLINE float q8_0_dot_impl(int64_t n, const void *vw, const void *va) {
 static float q8_0_dot_scalar GK_P_DOT { return q8_0_dot_impl GK_A_DOT; }
 #if GK_X86
 /* AVX2 (also the AVX-512 path): integer inner sums per block, float scales, FMA. */
-GK_TARGET_AVX2 static float q8_0_dot_avx2 GK_P_DOT {
-    const uint8_t *w = (const uint8_t *)vw, *a = (const uint8_t *)va;
-    __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
-    const int64_t nb = n / 32;
-    int64_t ib = 0;
-    for (; ib + 1 < nb; ib += 2) {
-        const uint8_t *bw = w + ib * 34, *ba = a + ib * 34;
-        const __m256 d0 = _mm256_set1_ps(gk_h2f_f16c(bw) * gk_h2f_f16c(ba));
-        const __m256 d1 = _mm256_set1_ps(gk_h2f_f16c(bw + 34) * gk_h2f_f16c(ba + 34));
-        const __m256i x0 = _mm256_loadu_si256((const __m256i *)(bw + 2));
-        const __m256i x1 = _mm256_loadu_si256((const __m256i *)(bw + 36));
-        const __m256i y0 = _mm256_loadu_si256((const __m256i *)(ba + 2));
-        const __m256i y1 = _mm256_loadu_si256((const __m256i *)(ba + 36));
-        acc0 = _mm256_fmadd_ps(d0, _mm256_cvtepi32_ps(gk_dot_i8_i32(x0, y0)), acc0);
-        acc1 = _mm256_fmadd_ps(d1, _mm256_cvtepi32_ps(gk_dot_i8_i32(x1, y1)), acc1);
-    }
-    for (; ib < nb; ib++) {
-        const uint8_t *bw = w + ib * 34, *ba = a + ib * 34;
-        const __m256 d0 = _mm256_set1_ps(gk_h2f_f16c(bw) * gk_h2f_f16c(ba));
-        const __m256i x0 = _mm256_loadu_si256((const __m256i *)(bw + 2));
-        const __m256i y0 = _mm256_loadu_si256((const __m256i *)(ba + 2));
-        acc0 = _mm256_fmadd_ps(d0, _mm256_cvtepi32_ps(gk_dot_i8_i32(x0, y0)), acc0);
-    }
-    return gk_hsum_ps(_mm256_add_ps(acc0, acc1));
+GK_TARGET_AVX2 static inline __m256 q8_0_dot_blk(const uint8_t *bw, const uint8_t *ba, __m256 acc,
+                                              float *summs) {
+    const __m256 d = _mm256_set1_ps(gk_h2f_f16c(bw) * gk_h2f_f16c(ba));
+    const __m256i x = _mm256_loadu_si256((const __m256i *)(bw + 2));
+    const __m256i y = _mm256_loadu_si256((const __m256i *)(ba + 2));
+    (void)summs;
+    return _mm256_fmadd_ps(d, _mm256_cvtepi32_ps(gk_dot_i8_i32(x, y)), acc);
 }
+GK_DOT_BLOCKS(q8_0_dot, 34, 34)
 #endif
 
 static int64_t q8_0_validate(const void *data, size_t nbytes) {

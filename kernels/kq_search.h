@@ -274,6 +274,23 @@ GK_TARGET_AVX2 static inline __m256i gk_dot_i8_i32(__m256i x, __m256i y) {
 GK_TARGET_AVX2 static inline __m256i gk_dot_u8_i32(__m256i x, __m256i y) {
     return _mm256_madd_epi16(_mm256_maddubs_epi16(x, y), _mm256_set1_epi16(1));
 }
+/* A dot product over 32-blocks from a per-block step NAME##_blk(bw, ba, acc, &summs):
+ * two blocks per iteration into two accumulators (vector and scalar), NAME_avx2. */
+#define GK_DOT_BLOCKS(name, QBW, QBA)                                                        \
+    GK_TARGET_AVX2 static float name##_avx2(int64_t n, const void *vw, const void *va) {    \
+        const uint8_t *w = (const uint8_t *)vw, *a = (const uint8_t *)va;                   \
+        __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();                      \
+        float summs0 = 0, summs1 = 0;                                                       \
+        const int64_t nb = n / 32;                                                          \
+        int64_t ib = 0;                                                                     \
+        for (; ib + 1 < nb; ib += 2) {                                                      \
+            acc0 = name##_blk(w + ib * (QBW), a + ib * (QBA), acc0, &summs0);                \
+            acc1 = name##_blk(w + (ib + 1) * (QBW), a + (ib + 1) * (QBA), acc1, &summs1);    \
+        }                                                                                   \
+        if (ib < nb) acc0 = name##_blk(w + ib * (QBW), a + ib * (QBA), acc0, &summs0);       \
+        return gk_hsum_ps(_mm256_add_ps(acc0, acc1)) + (summs0 + summs1);                   \
+    }
+
 /* A 16-entry int8 table in both 128-bit lanes, for _mm256_shuffle_epi8 lookups. */
 GK_TARGET_AVX2 static inline __m256i gk_table16(const int8_t *t) {
     const __m128i v = _mm_loadu_si128((const __m128i *)t);
