@@ -146,21 +146,22 @@ GK_KQ_AVX2 float q2_K_dot_simd(int64_t n, const void *vw, const void *va) {
     float sumf = 0;
     for (int64_t i = 0; i < n / 256; i++) {
         const uint8_t *bw = w + i * QB, *ba = a + i * 292;
+        const __m256i sm = _mm256_cvtepu8_epi16(_mm_loadu_si128((const __m128i *)bw));
+        const __m256i S = _mm256_and_si256(sm, _mm256_set1_epi16(0xF));
+        const __m256i M = _mm256_srli_epi16(sm, 4);
+        const __m256i Sh[2] = {_mm256_permute4x64_epi64(S, 0x44), _mm256_permute4x64_epi64(S, 0xEE)};
         __m256i acc = _mm256_setzero_si256();
         for (int nn = 0; nn < 2; ++nn) {
             const __m256i qs = gk_kq_ld256(bw + 16 + 32 * nn);
             for (int j = 0; j < 4; ++j) {
-                const int s = 8 * nn + 2 * j;
-                acc = _mm256_add_epi32(acc, gk_kq_dot32_sc(gk_kq_bits2(qs, j), gk_kq_ld256(ba + 4 + 128 * nn + 32 * j),
-                                                           bw[s] & 0xF, bw[s + 1] & 0xF));
+                const __m256i p = _mm256_maddubs_epi16(gk_kq_bits2(qs, j), gk_kq_ld256(ba + 4 + 128 * nn + 32 * j));
+                acc = _mm256_add_epi32(acc, _mm256_madd_epi16(p, gk_kq_scale_pair(Sh[nn], 2 * j)));
             }
         }
-        int32_t summ = 0;
-        for (int j = 0; j < 16; ++j) summ += (bw[j] >> 4) * (int16_t)gk_ld16(ba + 260 + 2 * j);
+        const int32_t summ = gk_kq_dot16_i16(M, gk_kq_ld256(ba + 260));
         const int32_t isum = gk_kq_hsum_i32(acc);
         const float da = gk_ldf(ba);
-        sumf += (da * gk_f16_to_f32(gk_ld16(bw + 80))) * (float)isum -
-                (da * gk_f16_to_f32(gk_ld16(bw + 82))) * (float)summ;
+        sumf += (da * gk_kq_h2f(bw + 80)) * (float)isum - (da * gk_kq_h2f(bw + 82)) * (float)summ;
     }
     return sumf;
 }

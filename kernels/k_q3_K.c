@@ -163,25 +163,31 @@ GK_KQ_AVX2 float q3_K_dot_simd(int64_t n, const void *vw, const void *va) {
     float sumf = 0;
     for (int64_t i = 0; i < n / 256; i++) {
         const uint8_t *bw = w + i * QB, *ba = a + i * 292;
-        int8_t sc[16];
-        gk_kq_q3_scales(bw + 96, sc);
+        /* the 16 signed scales by 32-bit masks (as gk_kq_q3_scales) */
+        uint32_t u[4];
+        memcpy(u, bw + 96, 12);
+        const uint32_t k1 = 0x03030303u, k2 = 0x0f0f0f0fu, tmp = u[2];
+        u[2] = ((u[0] >> 4) & k2) | (((tmp >> 4) & k1) << 4);
+        u[3] = ((u[1] >> 4) & k2) | (((tmp >> 6) & k1) << 4);
+        u[0] = (u[0] & k2) | (((tmp >> 0) & k1) << 4);
+        u[1] = (u[1] & k2) | (((tmp >> 2) & k1) << 4);
+        const __m256i S = _mm256_sub_epi16(_mm256_cvtepu8_epi16(_mm_setr_epi32((int)u[0], (int)u[1], (int)u[2], (int)u[3])),
+                                           _mm256_set1_epi16(32));
+        const __m256i Sh[2] = {_mm256_permute4x64_epi64(S, 0x44), _mm256_permute4x64_epi64(S, 0xEE)};
         const __m256i hm = gk_kq_ld256(bw);
-        __m256i acc = _mm256_setzero_si256();
+        __m256i acc = _mm256_slli_epi32(_mm256_madd_epi16(S, gk_kq_ld256(ba + 260)), 2);
+        acc = _mm256_sub_epi32(_mm256_setzero_si256(), acc);
         for (int nn = 0; nn < 2; ++nn) {
             const __m256i qs = gk_kq_ld256(bw + 32 + 32 * nn);
             for (int j = 0; j < 4; ++j) {
-                const __m256i low = gk_kq_bits2(qs, j);
-                const int sh = 4 * nn + j;
-                const __m256i hb = _mm256_and_si256(_mm256_srli_epi16(hm, sh), one);
-                const __m256i q = _mm256_or_si256(low, _mm256_slli_epi16(hb, 2));
-                const int s = 8 * nn + 2 * j;
-                acc = _mm256_add_epi32(acc, gk_kq_dot32_sc(q, gk_kq_ld256(ba + 4 + 128 * nn + 32 * j), sc[s], sc[s + 1]));
+                const __m256i hb = _mm256_and_si256(_mm256_srli_epi16(hm, 4 * nn + j), one);
+                const __m256i q = _mm256_or_si256(gk_kq_bits2(qs, j), _mm256_slli_epi16(hb, 2));
+                const __m256i p = _mm256_maddubs_epi16(q, gk_kq_ld256(ba + 4 + 128 * nn + 32 * j));
+                acc = _mm256_add_epi32(acc, _mm256_madd_epi16(p, gk_kq_scale_pair(Sh[nn], 2 * j)));
             }
         }
-        int32_t corr = 0;
-        for (int j = 0; j < 16; ++j) corr += sc[j] * (int16_t)gk_ld16(ba + 260 + 2 * j);
-        const int32_t isum = gk_kq_hsum_i32(acc) - 4 * corr;
-        sumf += (gk_ldf(ba) * gk_f16_to_f32(gk_ld16(bw + 108))) * (float)isum;
+        const int32_t isum = gk_kq_hsum_i32(acc);
+        sumf += (gk_ldf(ba) * gk_kq_h2f(bw + 108)) * (float)isum;
     }
     return sumf;
 }

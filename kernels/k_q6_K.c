@@ -130,8 +130,10 @@ GK_KQ_AVX2 float q6_K_dot_simd(int64_t n, const void *vw, const void *va) {
     float sumf = 0;
     for (int64_t i = 0; i < n / 256; i++) {
         const uint8_t *bw = w + i * QB, *ba = a + i * 292;
-        const int8_t *sc = (const int8_t *)(bw + 192);
-        __m256i acc = _mm256_setzero_si256();
+        const __m256i S = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(bw + 192)));
+        const __m256i Sh[2] = {_mm256_permute4x64_epi64(S, 0x44), _mm256_permute4x64_epi64(S, 0xEE)};
+        __m256i acc = _mm256_slli_epi32(_mm256_madd_epi16(S, gk_kq_ld256(ba + 260)), 5);
+        acc = _mm256_sub_epi32(_mm256_setzero_si256(), acc);
         for (int h = 0; h < 2; ++h) {
             const __m256i l0 = gk_kq_ld256(bw + 64 * h), l1 = gk_kq_ld256(bw + 64 * h + 32);
             const __m256i qh = gk_kq_ld256(bw + 128 + 32 * h);
@@ -140,15 +142,12 @@ GK_KQ_AVX2 float q6_K_dot_simd(int64_t n, const void *vw, const void *va) {
                 const __m256i lo = (c >> 1) ? _mm256_and_si256(_mm256_srli_epi16(l, 4), m4)
                                             : _mm256_and_si256(l, m4);
                 const __m256i hi = _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(qh, 2 * c), m2), 4);
-                const __m256i q = _mm256_or_si256(lo, hi);
-                const int s = 8 * h + 2 * c;
-                acc = _mm256_add_epi32(acc, gk_kq_dot32_sc(q, gk_kq_ld256(ba + 4 + 128 * h + 32 * c), sc[s], sc[s + 1]));
+                const __m256i p = _mm256_maddubs_epi16(_mm256_or_si256(lo, hi), gk_kq_ld256(ba + 4 + 128 * h + 32 * c));
+                acc = _mm256_add_epi32(acc, _mm256_madd_epi16(p, gk_kq_scale_pair(Sh[h], 2 * c)));
             }
         }
-        int32_t corr = 0;
-        for (int j = 0; j < 16; ++j) corr += sc[j] * (int16_t)gk_ld16(ba + 260 + 2 * j);
-        const int32_t isum = gk_kq_hsum_i32(acc) - 32 * corr;
-        sumf += (gk_ldf(ba) * gk_f16_to_f32(gk_ld16(bw + 208))) * (float)isum;
+        const int32_t isum = gk_kq_hsum_i32(acc);
+        sumf += (gk_ldf(ba) * gk_kq_h2f(bw + 208)) * (float)isum;
     }
     return sumf;
 }

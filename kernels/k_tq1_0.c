@@ -95,27 +95,36 @@ GK_KQ_AVX2 __m256i tq1_trits(__m256i v, int p) {
 GK_KQ_AVX2 float tq1_0_dot_simd(int64_t n, const void *vw, const void *va) {
     const uint8_t *w = (const uint8_t *)vw, *a = (const uint8_t *)va;
     static const int pow3[5] = {1, 3, 9, 27, 81};
+    const __m256i ones = _mm256_set1_epi16(1);
     float sumf = 0;
     for (int64_t i = 0; i < n / 256; i++) {
         const uint8_t *bw = w + i * QB, *ba = a + i * 292;
         const int8_t *qa = (const int8_t *)(ba + 4);
-        __m256i acc = _mm256_setzero_si256();
         const __m256i q0 = gk_kq_ld256(bw);
-        /* bytes 32..47 and 48..51 with 12 zero bytes: one 32-byte vector, built by memcpy */
-        uint8_t tail[32] = {0};
-        memcpy(tail, bw + 32, 20);
-        const __m256i q1 = gk_kq_ld256(tail);
-        for (int k = 0; k < 5; ++k) {
-            acc = _mm256_add_epi32(acc, gk_kq_dot32_sc(tq1_trits(q0, pow3[k]), gk_kq_ld256(qa + 32 * k), 1, 1));
-            int8_t at[32] = {0};
-            memcpy(at, qa + 160 + 16 * k, 16);
-            if (k < 4) memcpy(at + 16, qa + 240 + 4 * k, 4);
-            acc = _mm256_add_epi32(acc, gk_kq_dot32_sc(tq1_trits(q1, pow3[k]), gk_kq_ld256(at), 1, 1));
+        /* bytes 32..47 in both halves */
+        const __m256i q1 = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)(bw + 32)));
+        __m256i acc16 = _mm256_setzero_si256();   /* |sum| <= 8 * 512: fits int16 */
+        for (int k = 0; k < 5; ++k)
+            acc16 = _mm256_add_epi16(acc16, _mm256_maddubs_epi16(tq1_trits(q0, pow3[k]), gk_kq_ld256(qa + 32 * k)));
+        /* elements 160..239: trits k, k+1 of bytes 32..47 in the two halves */
+        for (int k = 0; k < 5; k += 2) {
+            const __m256i tl = tq1_trits(q1, pow3[k]);
+            __m256i t;
+            __m256i av;
+            if (k < 4) {
+                t = _mm256_blend_epi32(tl, tq1_trits(q1, pow3[k + 1]), 0xF0);
+                av = gk_kq_ld256(qa + 160 + 16 * k);
+            } else {
+                t = _mm256_blend_epi32(tl, _mm256_setzero_si256(), 0xF0);
+                av = _mm256_castsi128_si256(_mm_loadu_si128((const __m128i *)(qa + 224)));
+                av = _mm256_blend_epi32(av, _mm256_setzero_si256(), 0xF0);
+            }
+            acc16 = _mm256_add_epi16(acc16, _mm256_maddubs_epi16(t, av));
         }
-        int32_t bs = 0;
-        for (int j = 0; j < 16; ++j) bs += (int16_t)gk_ld16(ba + 260 + 2 * j);
-        const int32_t sum = gk_kq_hsum_i32(acc) - bs;
-        sumf += (float)sum * (gk_f16_to_f32(gk_ld16(bw + 52)) * gk_ldf(ba));
+        int32_t sum = gk_kq_hsum_i32(_mm256_sub_epi32(_mm256_madd_epi16(acc16, ones), _mm256_madd_epi16(gk_kq_ld256(ba + 260), ones)));
+        for (int j = 0; j < 4; ++j)
+            for (int k = 0; k < 4; ++k) sum += (tq1_trit(bw[48 + j], k) - 1) * qa[240 + 4 * k + j] + qa[240 + 4 * k + j];
+        sumf += (float)sum * (gk_kq_h2f(bw + 52) * gk_ldf(ba));
     }
     return sumf;
 }

@@ -73,19 +73,18 @@ GK_KQ_INLINE float tq2_0_dot_body(int64_t n, const void *vw, const void *va) {
 #if GK_X86
 GK_KQ_AVX2 float tq2_0_dot_simd(int64_t n, const void *vw, const void *va) {
     const uint8_t *w = (const uint8_t *)vw, *a = (const uint8_t *)va;
+    const __m256i ones = _mm256_set1_epi16(1);
     float sumf = 0;
     for (int64_t i = 0; i < n / 256; i++) {
         const uint8_t *bw = w + i * QB, *ba = a + i * 292;
-        __m256i acc = _mm256_setzero_si256();
+        __m256i acc16 = _mm256_setzero_si256();   /* |sum| <= 8 * 2*2*128: fits int16 */
         for (int g = 0; g < 2; ++g) {
             const __m256i qs = gk_kq_ld256(bw + 32 * g);
             for (int k = 0; k < 4; ++k)
-                acc = _mm256_add_epi32(acc, gk_kq_dot32_sc(gk_kq_bits2(qs, k), gk_kq_ld256(ba + 4 + 128 * g + 32 * k), 1, 1));
+                acc16 = _mm256_add_epi16(acc16, _mm256_maddubs_epi16(gk_kq_bits2(qs, k), gk_kq_ld256(ba + 4 + 128 * g + 32 * k)));
         }
-        int32_t bs = 0;
-        for (int j = 0; j < 16; ++j) bs += (int16_t)gk_ld16(ba + 260 + 2 * j);
-        const int32_t sum = gk_kq_hsum_i32(acc) - bs;
-        sumf += (float)sum * (gk_f16_to_f32(gk_ld16(bw + 64)) * gk_ldf(ba));
+        const __m256i acc = _mm256_sub_epi32(_mm256_madd_epi16(acc16, ones), _mm256_madd_epi16(gk_kq_ld256(ba + 260), ones));
+        sumf += (float)gk_kq_hsum_i32(acc) * (gk_kq_h2f(bw + 64) * gk_ldf(ba));
     }
     return sumf;
 }

@@ -439,7 +439,7 @@ GK_KQ_AVX2 __m128i gk_kq_q4k_scales16(const uint8_t *s) {
     u[1] = (u[2] & k2) | (((u[0] >> 6) & k3) << 4);
     u[2] = mins_lo;
     u[0] &= k1;
-    return _mm_loadu_si128((const __m128i *)u);
+    return _mm_setr_epi32((int)u[0], (int)u[1], (int)u[2], (int)u[3]);
 }
 #endif
 
