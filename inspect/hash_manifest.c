@@ -176,6 +176,8 @@ static gk_status resolve_llama(gk_manifest *m, const char *for_file, gk_err *err
                           "the llama-gguf-hash manifest covers several files and none is named '%s'",
                           for_file ? for_file : "");
     /* keep the chosen file's lines, strip "<file>:" from tensor names */
+    if (chosen && !(chosen = strndup(chosen, chosen_len)))
+        return gk_err_set(err, GK_E_NOMEM, "out of memory");
     size_t k = 0;
     for (size_t i = 0; i < n; i++) {
         gk_mentry e = m->e[i];
@@ -205,6 +207,7 @@ static gk_status resolve_llama(gk_manifest *m, const char *for_file, gk_err *err
         else free(e.name);
     }
     m->n = k;
+    free(chosen);
     return GK_OK;
 }
 

@@ -595,11 +595,43 @@ static void reader_rejection(gk_vreport *r, const char *path, const gk_err *e) {
                 gk_gguf_close(g);
                 return;
             }
+            /* all tensor data is there: only the final padding is missing (or cut short) */
+            gk_validate_header(r, g);
+            validate_data(r, g, NULL, &e2);
+            const gk_tensor **ts = malloc((g->n_tensors ? g->n_tensors : 1) * sizeof *ts);
+            if (ts) {
+                for (uint64_t i = 0; i < g->n_tensors; i++) ts[i] = &g->tensors[i];
+                gk_validate_model(r, g, ts, g->n_tensors);
+                free(ts);
+            }
             gk_gguf_close(g);
+            return;
         }
     }
     gk_vreport_add(r, GK_SEV_ERROR, gk_status_name(e->status), NULL, NULL,
                    e->has_offset ? (int64_t)e->offset : -1, "%s", e->msg);
+}
+
+/* split.no / split.count / split.tensors.count in every part agree with the set. */
+static void check_split_keys(gk_vreport *r, const gk_model *m) {
+    static const char *const keys[3] = {"split.no", "split.count", "split.tensors.count"};
+    for (uint32_t p = 0; p < m->n_parts; p++) {
+        const gk_gguf *g = m->parts[p];
+        uint64_t want[3] = {p, m->n_parts, m->n_tensors};
+        for (int k = 0; k < 3; k++) {
+            uint64_t v = 0;
+            int got = kv_u64(g, keys[k], &v);
+            const gk_kv *kv = find_kv(g, keys[k]);
+            if (got == 1 && v == want[k]) continue;
+            if (got == 1)
+                gk_vreport_add(r, GK_SEV_ERROR, "split", NULL, keys[k], (int64_t)kv->offset,
+                               "%s: %s = %llu, but the set says %llu", m->paths[p], keys[k],
+                               (unsigned long long)v, (unsigned long long)want[k]);
+            else
+                gk_vreport_add(r, GK_SEV_ERROR, "split", NULL, keys[k], -1, "%s: %s is %s",
+                               m->paths[p], keys[k], got == 0 ? "missing" : "not an integer");
+        }
+    }
 }
 
 static gk_status validate_file(const char *path, const gk_validate_opts *o, gk_vreport **reps,
@@ -641,6 +673,7 @@ static gk_status validate_file(const char *path, const gk_validate_opts *o, gk_v
         gk_validate_header(rp, m->parts[p]);
         if (!o || !o->no_data) ret = validate_data(rp, m->parts[p], o, err);
     }
+    if (ret == GK_OK && m->n_parts > 1) check_split_keys(&(*reps)[ri], m);
     if (ret == GK_OK) {
         const gk_tensor **ts = malloc((m->n_tensors ? m->n_tensors : 1) * sizeof *ts);
         if (!ts) ret = gk_err_set(err, GK_E_NOMEM, "out of memory");

@@ -1,0 +1,258 @@
+/* Hashing: T2 known values over the T1 file (format-facts §10), manifests (ours and
+ * llama-gguf-hash's) round trip and check, mismatch / missing / extra / order findings, tricky
+ * tensor names, chunk-size independence, the streaming hasher, split sets as one model. */
+#include "test_hash_util.h"
+
+#include <unistd.h>
+#include <xxhash.h>
+
+static const char *dir;
+
+static void hex_is(const gk_digest *d, gk_halgo a, const char *want, const char *what) {
+    char hex[2 * GK_HASH_MAX + 1];
+    gk_digest_hex(d, a, hex);
+    CHECKF(!strcmp(hex, want), "%s %s: got %s want %s", what, gk_halgo_name(a), hex, want);
+}
+
+static gk_check check_text(const char *text, const char *for_file, const gk_hash_result *r) {
+    gk_manifest m;
+    gk_check c;
+    memset(&c, 0, sizeof c);
+    gk_err e = {0};
+    gk_status st = gk_manifest_parse(text, strlen(text), for_file, &m, &e);
+    CHECKF(st == GK_OK, "parse: %s", e.msg);
+    if (st) return c;
+    st = gk_check_compare(&m, r, &c, &e);
+    CHECKF(st == GK_OK, "compare: %s", e.msg);
+    gk_manifest_free(&m);
+    return c;
+}
+
+static const unsigned ALL = (1u << GK_H_XXH3_128) | (1u << GK_H_XXH64) | (1u << GK_H_SHA1) |
+                            (1u << GK_H_SHA256);
+
+static void test_t2(void) {
+    uint8_t *b = NULL;
+    size_t n = t1_build(&(t1opt){0}, &b);
+    const char *p = hu_path(dir, "tiny.gguf");
+    CHECK(n == 256 && gk_test_write_file(p, b, n) == 0);
+    free(b);
+    gk_hash_opts o = {ALL, ALL, 1u << GK_H_SHA256, 0, 0};
+    gk_hash_result r;
+    gk_err e = {0};
+    gk_status st = gk_hash_model(p, &o, &r, &e);
+    CHECKF(st == GK_OK, "%s", e.msg);
+    if (st) return;
+    CHECK(r.n_tensors == 2 && !strcmp(r.tensors[0].name, "t") && !strcmp(r.tensors[1].name, "h"));
+    hex_is(&r.tensors[0].d[GK_H_XXH64], GK_H_XXH64, "a627e270d7209670", "t");
+    hex_is(&r.tensors[1].d[GK_H_XXH64], GK_H_XXH64, "e77ae713404bacec", "h");
+    hex_is(&r.model[GK_H_XXH64], GK_H_XXH64, "f0b27a248e4c9a24", "model");
+    hex_is(&r.tensors[0].d[GK_H_SHA256], GK_H_SHA256,
+           "0571cfe42be5c7b95de9afc7c7ba1286fb7a2ef10a9035f8d6b87d21a3bc8387", "t");
+    hex_is(&r.tensors[1].d[GK_H_SHA256], GK_H_SHA256,
+           "a1c7ce56fa343577ce57bc7c7788748ef640ec15a87c1786b507a8f1b608085c", "h");
+    hex_is(&r.model[GK_H_SHA256], GK_H_SHA256,
+           "d83b93c1ce66d75463266847b120806b181baf83230f94e4515e736f61ad401d", "model");
+    hex_is(&r.tensors[0].d[GK_H_SHA1], GK_H_SHA1, "a00dc06e2530ee9f9d0babf934c6ce4e590b5a0c", "t");
+    hex_is(&r.model[GK_H_SHA1], GK_H_SHA1, "938d35d1e657c120366e80bc2d85e5a4b829aa52", "model");
+    hex_is(&r.parts[0].d[GK_H_SHA256], GK_H_SHA256,
+           "ac1d7889bae6607a59b59156fa9baabfa1dd689f936333f420517571edb34c2a", "file");
+    /* XXH3-128 of the exact bytes, independently */
+    XXH128_canonical_t c;
+    float tv[8];
+    for (int i = 0; i < 8; i++) tv[i] = (float)i;
+    XXH128_canonicalFromHash(&c, XXH3_128bits(tv, 32));
+    CHECK(!memcmp(c.digest, r.tensors[0].d[GK_H_XXH3_128].b, 16));
+
+    /* llama-gguf-hash output (any path prefix), xxh64 / sha256 / sha1 and a uuid line */
+    gk_check k = check_text("xxh64     a627e270d7209670  some/dir/tiny.gguf:t\n"
+                            "sha256    0571cfe42be5c7b95de9afc7c7ba1286fb7a2ef10a9035f8d6b87d21a3bc8387  some/dir/tiny.gguf:t\n"
+                            "xxh64     e77ae713404bacec  some/dir/tiny.gguf:h\n"
+                            "xxh64     f0b27a248e4c9a24  some/dir/tiny.gguf\n"
+                            "sha1      938d35d1e657c120366e80bc2d85e5a4b829aa52  some/dir/tiny.gguf\n"
+                            "uuid      cdbe724b-475d-5b55-84a5-25ada1c221e2  some/dir/tiny.gguf\n",
+                            "renamed.gguf", &r);
+    CHECKF(k.n == 0 && k.n_checked == 5, "llama manifest: %zu findings, %llu checked", k.n,
+           (unsigned long long)k.n_checked);
+    gk_check_free(&k);
+    /* --no-layer style: only the model line */
+    k = check_text("xxh64     f0b27a248e4c9a24  tiny.gguf\n", NULL, &r);
+    CHECK(k.n == 0 && k.n_checked == 1);
+    gk_check_free(&k);
+    /* a wrong tensor line names the tensor; missing and extra tensors */
+    k = check_text("xxh64     a627e270d7209671  tiny.gguf:t\n"
+                   "xxh64     e77ae713404bacec  tiny.gguf:zz\n"
+                   "xxh64     f0b27a248e4c9a24  tiny.gguf\n", NULL, &r);
+    int mis = 0, missing = 0, extra = 0;
+    for (size_t i = 0; i < k.n; i++) {
+        if (k.f[i].kind == GK_CK_MISMATCH && k.f[i].name && !strcmp(k.f[i].name, "t")) mis++;
+        if (k.f[i].kind == GK_CK_MISSING && !strcmp(k.f[i].name, "zz")) missing++;
+        if (k.f[i].kind == GK_CK_EXTRA && !strcmp(k.f[i].name, "h")) extra++;
+    }
+    CHECKF(mis == 1 && missing == 1 && extra == 1 && k.n == 3, "findings %zu", k.n);
+    gk_check_free(&k);
+    /* a llama manifest for two files: the one named like ours is chosen */
+    k = check_text("xxh64     0000000000000000  a.gguf:t\n"
+                   "xxh64     0000000000000000  a.gguf\n"
+                   "xxh64     a627e270d7209670  x/tiny.gguf:t\n"
+                   "xxh64     e77ae713404bacec  x/tiny.gguf:h\n"
+                   "xxh64     f0b27a248e4c9a24  x/tiny.gguf\n", "tiny.gguf", &r);
+    CHECK(k.n == 0 && k.n_checked == 3);
+    gk_check_free(&k);
+    /* ours: write, parse back, zero findings */
+    char *text = NULL;
+    size_t tl = 0;
+    FILE *f = open_memstream(&text, &tl);
+    CHECK(gk_manifest_write(f, &r, &e) == GK_OK);
+    fclose(f);
+    CHECK(!strncmp(text, GK_MANIFEST_HEADER "\n", strlen(GK_MANIFEST_HEADER) + 1));
+    CHECK(strstr(text, "\nxxh3-128  ") && strstr(text, "  @model\n") &&
+          strstr(text, "sha256    ac1d7889bae6607a59b59156fa9baabfa1dd689f936333f420517571edb34c2a  @file tiny.gguf\n"));
+    k = check_text(text, "tiny.gguf", &r);
+    CHECKF(k.n == 0 && k.n_checked == 4 * 2 + 4 + 1, "own manifest: %zu findings, %llu checked",
+           k.n, (unsigned long long)k.n_checked);
+    gk_check_free(&k);
+    free(text);
+    /* malformed manifests are refused with the line number */
+    gk_manifest m;
+    CHECK(gk_manifest_parse(GK_MANIFEST_HEADER "\nxxh3-128  12  t\n", 30, NULL, &m, &e) != GK_OK &&
+          strstr(e.msg, "line 2"));
+    CHECK(gk_manifest_parse("hello\n", 6, NULL, &m, &e) != GK_OK);
+    gk_hash_result_free(&r);
+}
+
+/* Names that need escaping, and a tensor literally named "model" / "@model". */
+static void test_names(void) {
+    static const char *names[] = {"@model", "model", "a b ", "back\\slash", "tab\there", " lead"};
+    enum { N = 6 };
+    gk_tensor ts[N];
+    uint8_t data[N][32];
+    const uint8_t *dp[N];
+    memset(ts, 0, sizeof ts);
+    for (int i = 0; i < N; i++) {
+        ts[i].name = (gk_str){names[i], strlen(names[i])};
+        ts[i].n_dims = 1;
+        ts[i].ne[0] = 8; ts[i].ne[1] = ts[i].ne[2] = ts[i].ne[3] = 1;
+        ts[i].type = GK_TYPE_F32;
+        for (int j = 0; j < 32; j++) data[i][j] = (uint8_t)(i * 7 + j);
+        dp[i] = data[i];
+    }
+    gk_kv kv = {.key = {"general.architecture", 20}, .val = {.type = GK_V_STR, .str = {"test", 4}}};
+    gk_err e = {0};
+    const char *p = hu_path(dir, "names.gguf");
+    CHECKF(hu_write(p, &kv, 1, ts, N, dp, &e) == GK_OK, "%s", e.msg);
+    gk_hash_opts o = {1u << GK_H_XXH3_128, 1u << GK_H_XXH3_128, 0, 0, 0};
+    gk_hash_result r;
+    if (gk_hash_model(p, &o, &r, &e) != GK_OK) { CHECKF(0, "%s", e.msg); return; }
+    char *text = NULL;
+    size_t tl = 0;
+    FILE *f = open_memstream(&text, &tl);
+    gk_manifest_write(f, &r, &e);
+    fclose(f);
+    CHECK(strstr(text, "  \\@model\n") && strstr(text, "  model\n") && strstr(text, "  a b\\x20\n") &&
+          strstr(text, "  back\\\\slash\n") && strstr(text, "  tab\\there\n") && strstr(text, "  \\x20lead\n"));
+    gk_check k = check_text(text, NULL, &r);
+    CHECKF(k.n == 0 && k.n_checked == N + 1, "escaped names: %zu findings", k.n);
+    gk_check_free(&k);
+    free(text);
+    gk_hash_result_free(&r);
+}
+
+/* Same tensors, other order: every tensor matches by name, the model hash reports the order. */
+static void test_order(void) {
+    t1_src s;
+    t1_source(&s);
+    gk_tensor ts[2] = {s.t[1], s.t[0]};
+    const uint8_t *dp[2] = {s.data_h, s.data_t};
+    gk_err e = {0};
+    const char *p = hu_path(dir, "swapped.gguf");
+    CHECKF(hu_write(p, s.kv, 2, ts, 2, dp, &e) == GK_OK, "%s", e.msg);
+    gk_hash_opts o = {1u << GK_H_XXH64, 1u << GK_H_XXH64, 0, 0, 0};
+    gk_hash_result r;
+    if (gk_hash_model(p, &o, &r, &e) != GK_OK) { CHECKF(0, "%s", e.msg); return; }
+    gk_check k = check_text("xxh64     a627e270d7209670  tiny.gguf:t\n"
+                            "xxh64     e77ae713404bacec  tiny.gguf:h\n"
+                            "xxh64     f0b27a248e4c9a24  tiny.gguf\n", NULL, &r);
+    CHECK(k.n == 1 && k.f[0].kind == GK_CK_ORDER && k.f[0].scope == GK_MS_MODEL);
+    gk_check_free(&k);
+    gk_hash_result_free(&r);
+}
+
+typedef struct memsrc {
+    const uint8_t *p;
+    size_t n, pos, step;
+} memsrc;
+static int64_t mem_read(void *c, void *buf, size_t n) {
+    memsrc *m = c;
+    if (n > m->step) n = m->step; /* odd read sizes */
+    if (n > m->n - m->pos) n = m->n - m->pos;
+    memcpy(buf, m->p + m->pos, n);
+    m->pos += n;
+    return (int64_t)n;
+}
+
+static int same_result(const gk_hash_result *a, const gk_hash_result *b, unsigned algos) {
+    if (a->n_tensors != b->n_tensors) return 0;
+    for (uint64_t i = 0; i < a->n_tensors; i++)
+        for (int x = 0; x < GK_H_COUNT; x++)
+            if ((algos & (1u << x)) && memcmp(a->tensors[i].d[x].b, b->tensors[i].d[x].b, GK_HASH_MAX))
+                return 0;
+    for (int x = 0; x < GK_H_COUNT; x++)
+        if ((algos & (1u << x)) && memcmp(a->model[x].b, b->model[x].b, GK_HASH_MAX)) return 0;
+    return 1;
+}
+
+/* Chunk size and ring size do not change any hash; the streaming hasher agrees; a split set
+ * hashes like the single file it came from. */
+static void test_real(void) {
+    const char *src = gk_test_data("gguf-py-written/stories260K-q8_0.gguf");
+    unsigned al = (1u << GK_H_XXH3_128) | (1u << GK_H_SHA256);
+    gk_hash_opts big = {al, al, 1u << GK_H_SHA256, 0, 0}, small = {al, al, 1u << GK_H_SHA256, 4096 + 17, 2};
+    gk_hash_result a, b, c;
+    gk_err e = {0};
+    if (gk_hash_model(src, &big, &a, &e) != GK_OK) { CHECKF(0, "%s", e.msg); return; }
+    CHECKF(gk_hash_model(src, &small, &b, &e) == GK_OK, "%s", e.msg);
+    CHECK(same_result(&a, &b, al));
+    CHECK(!memcmp(a.parts[0].d[GK_H_SHA256].b, b.parts[0].d[GK_H_SHA256].b, 32));
+    hex_is(&a.parts[0].d[GK_H_SHA256], GK_H_SHA256,
+           "6b352babf61ddaa8a40464824f8bd478d4a3eb4537df31da637ca9fac3d4f91b", "q8_0 file");
+    /* each tensor against a direct hash of the mapped bytes */
+    gk_gguf *g = NULL;
+    CHECK(gk_gguf_open(src, 0, &g, &e) == GK_OK);
+    for (uint64_t i = 0; g && i < g->n_tensors; i++) {
+        XXH128_canonical_t cn;
+        XXH128_canonicalFromHash(&cn, XXH3_128bits(g->tensors[i].data, (size_t)g->tensors[i].nbytes));
+        CHECK(!memcmp(cn.digest, a.tensors[i].d[GK_H_XXH3_128].b, 16));
+    }
+    /* streaming with odd read sizes */
+    size_t n = 0;
+    unsigned char *bytes = gk_test_read_file(src, &n);
+    memsrc ms = {bytes, n, 0, 1000 + 3};
+    CHECK(gk_hash_stream_begin(&big, &c, &e) == GK_OK);
+    CHECKF(gk_hash_stream_part(&c, "x.gguf", mem_read, &ms, &e) == GK_OK, "%s", e.msg);
+    CHECK(gk_hash_stream_end(&c, &e) == GK_OK);
+    CHECK(same_result(&a, &c, al));
+    CHECK(!memcmp(a.parts[0].d[GK_H_SHA256].b, c.parts[0].d[GK_H_SHA256].b, 32) && c.parts[0].size == n);
+    gk_hash_result_free(&c);
+    free(bytes);
+    /* split set: same tensor and model hashes as the single file */
+    CHECKF(hu_write_split(src, dir, "st", 3, &e) == GK_OK, "%s", e.msg);
+    gk_hash_result sp;
+    CHECKF(gk_hash_model(hu_path(dir, "st-00002-of-00003.gguf"), &big, &sp, &e) == GK_OK, "%s", e.msg);
+    CHECK(sp.n_parts == 3 && same_result(&a, &sp, al));
+    gk_hash_result_free(&sp);
+    gk_gguf_close(g);
+    gk_hash_result_free(&a);
+    gk_hash_result_free(&b);
+}
+
+int main(void) {
+    dir = gk_test_tmpdir();
+    test_t2();
+    test_names();
+    test_order();
+    if (gk_test_failures) return gk_test_result("test_hash");
+    gk_test_data_dir(); /* the rest needs ../shared/data: skip (77) when absent, fail in CI */
+    test_real();
+    return gk_test_result("test_hash");
+}
