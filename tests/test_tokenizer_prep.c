@@ -17,7 +17,9 @@
 #include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 static const char *const own_strings[] = {
     "Once upon a time",
@@ -41,6 +43,35 @@ static const char *const own_strings[] = {
     "x  y   z    ",
     "\xd8\xa7\xd9\x84\xd8\xb9\xd8\xb1\xd8\xa8\xd9\x8a\xd8\xa9 \xe0\xa4\xb9\xe0\xa4\xbf\xe0\xa4\x82\xe0\xa4\xa6\xe0\xa5\x80",
 };
+
+static size_t pb_varint(unsigned char *o, uint64_t v) {
+    size_t n = 0;
+    do {
+        o[n] = (unsigned char)(v & 0x7F);
+        v >>= 7;
+        if (v) o[n] |= 0x80;
+        n++;
+    } while (v);
+    return n;
+}
+
+/* rm -r of the temporary directory (when run as a plain ctest) */
+static void remove_tree(const char *p) {
+    DIR *d = opendir(p);
+    if (d) {
+        struct dirent *e;
+        while ((e = readdir(d))) {
+            if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..")) continue;
+            char sub[4096];
+            snprintf(sub, sizeof sub, "%s/%s", p, e->d_name);
+            remove_tree(sub);
+        }
+        closedir(d);
+        rmdir(p);
+    } else {
+        unlink(p);
+    }
+}
 
 static gk_status write_gguf(const char *path, const gk_gguf *arch_src, const char *arch, const gk_tok_result *tok,
                             gk_err *err) {
@@ -107,11 +138,12 @@ static const unsigned char *find_bytes(const unsigned char *h, size_t hn, const 
 }
 
 int main(int argc, char **argv) {
-    if (argc != 2) {
-        fprintf(stderr, "usage: test_tokenizer_prep OUTDIR\n");
+    if (argc > 2) {
+        fprintf(stderr, "usage: test_tokenizer_prep [OUTDIR]\n");
         return 2;
     }
-    const char *out = argv[1];
+    /* without OUTDIR it runs as a plain ctest (the C-side checks only) */
+    const char *out = argc == 2 ? argv[1] : gk_test_tmpdir();
     gk_test_data_dir();
     gk_err err = {0};
     char path[4096];
@@ -251,10 +283,14 @@ int main(int argc, char **argv) {
             snprintf(gp, sizeof gp, "%s/%s.gguf", out, variants[v].name);
             st = write_gguf(gp, g2, "gpt2", res, &err);
             CHECKF(st == GK_OK, "write %s: %s", gp, err.msg);
-            json_array_append_new(cases, json_pack("{s:s, s:s, s:s, s:s, s:s, s:b, s:o, s:o}", "name",
-                                                   variants[v].name, "gguf", gp, "tokenizer", tjp, "pre", res->pre,
-                                                   "pre_hash", res->pre_hash, "add_bos", 0, "ours", ours,
-                                                   "ours_chktxt", chk));
+            json_t *c = json_pack("{s:s, s:s, s:s, s:s, s:s, s:b, s:o, s:o}", "name", variants[v].name, "gguf", gp,
+                                  "tokenizer", tjp, "pre", res->pre, "pre_hash", res->pre_hash, "add_bos", 0, "ours",
+                                  ours, "ours_chktxt", chk);
+            if (v == 0) { /* also llama.cpp's own expected ids for the original GPT-2 vocab file */
+                json_object_set_new(c, "inp", json_string(gk_test_data("vocab/ggml-vocab-gpt-2.gguf.inp")));
+                json_object_set_new(c, "out", json_string(gk_test_data("vocab/ggml-vocab-gpt-2.gguf.out")));
+            }
+            json_array_append_new(cases, c);
         } else {
             json_decref(ours);
             json_decref(chk);
@@ -265,10 +301,96 @@ int main(int argc, char **argv) {
     }
     gk_gguf_close(g2);
 
+    /* 3. SentencePiece: a tokenizer.model rebuilt (protobuf) from ggml-vocab-llama-spm.gguf's
+     * pieces; the result must reproduce that file's tokens, scores and types exactly, and
+     * llama.cpp must tokenize with it as the .out file says */
+    gk_gguf *spm = NULL;
+    CHECK(gk_gguf_open(gk_test_data("vocab/ggml-vocab-llama-spm.gguf"), 0, &spm, &err) == GK_OK);
+    const gk_value *st_toks = spm ? gk_gguf_get(spm, "tokenizer.ggml.tokens", GK_V_ARR) : NULL;
+    const gk_value *st_sc = spm ? gk_gguf_get(spm, "tokenizer.ggml.scores", GK_V_ARR) : NULL;
+    const gk_value *st_ty = spm ? gk_gguf_get(spm, "tokenizer.ggml.token_type", GK_V_ARR) : NULL;
+    if (st_toks && st_sc && st_ty && st_toks->arr.n == st_sc->arr.n && st_toks->arr.n == st_ty->arr.n) {
+        size_t cap = 1 << 20, len = 0;
+        unsigned char *pbuf = malloc(cap);
+        const gk_str *t = st_toks->arr.data;
+        const float *sc = st_sc->arr.data;
+        const int32_t *ty = st_ty->arr.data;
+        for (uint64_t i = 0; pbuf && i < st_toks->arr.n; i++) {
+            if (cap - len < t[i].len + 64) {
+                cap *= 2;
+                unsigned char *nb = realloc(pbuf, cap);
+                if (!nb) { free(pbuf); pbuf = NULL; break; }
+                pbuf = nb;
+            }
+            unsigned char body[600];
+            size_t bl = 0;
+            body[bl++] = 0x0A;
+            bl += pb_varint(body + bl, t[i].len);
+            memcpy(body + bl, t[i].ptr, t[i].len);
+            bl += t[i].len;
+            body[bl++] = 0x15;
+            memcpy(body + bl, &sc[i], 4);
+            bl += 4;
+            if (ty[i] != 1) { body[bl++] = 0x18; bl += pb_varint(body + bl, (uint64_t)ty[i]); }
+            pbuf[len++] = 0x0A;
+            len += pb_varint(pbuf + len, bl);
+            memcpy(pbuf + len, body, bl);
+            len += bl;
+        }
+        snprintf(path, sizeof path, "%s/spm", out);
+        mkdir(path, 0777);
+        char mp[4200], cp[4200];
+        snprintf(mp, sizeof mp, "%s/tokenizer.model", path);
+        snprintf(cp, sizeof cp, "%s/config.json", path);
+        CHECK(pbuf && gk_test_write_file(mp, pbuf, len) == 0);
+        const char cfg[] = "{\"bos_token_id\": 1, \"eos_token_id\": 2}";
+        CHECK(gk_test_write_file(cp, cfg, sizeof cfg - 1) == 0);
+        free(pbuf);
+        gk_tok_dir *d = NULL;
+        gk_tok_dir_open(path, &d, &err);
+        gk_tok_inputs ti = {gk_tok_dir_get, d, 0, GK_TOK_LLAMA_SPACE_PREFIX};
+        gk_tok_result *res = NULL;
+        st = gk_tokenizer_build(&ti, NULL, &res, &err);
+        CHECKF(st == GK_OK, "spm: %s", err.msg);
+        if (res) {
+            CHECK(!strcmp(res->model, "llama") && res->n_tokens == st_toks->arr.n);
+            size_t diff = 0;
+            for (uint64_t i = 0; i < res->n_kv; i++) {
+                const gk_kv *kv = &res->kv[i];
+                if (kv->val.type != GK_V_ARR || kv->val.arr.n != st_toks->arr.n) continue;
+                for (uint64_t k = 0; k < kv->val.arr.n; k++) {
+                    if (kv->val.arr.type == GK_V_STR) {
+                        const gk_str *a = (const gk_str *)kv->val.arr.data + k;
+                        diff += a->len != t[k].len || memcmp(a->ptr, t[k].ptr, a->len);
+                    } else if (kv->val.arr.type == GK_V_F32) {
+                        diff += memcmp((const float *)kv->val.arr.data + k, &sc[k], 4) != 0;
+                    } else if (kv->val.arr.type == GK_V_I32) {
+                        diff += ((const int32_t *)kv->val.arr.data)[k] != ty[k];
+                    }
+                }
+            }
+            CHECKF(diff == 0, "tokenizer.model round trip: %zu entries differ from ggml-vocab-llama-spm.gguf", diff);
+            char gp[4200];
+            snprintf(gp, sizeof gp, "%s/spm.gguf", out);
+            st = write_gguf(gp, spm, "llama", res, &err);
+            CHECKF(st == GK_OK, "write %s: %s", gp, err.msg);
+            json_array_append_new(cases, json_pack("{s:s, s:s, s:s, s:s, s:s}", "name", "llama-spm (tokenizer.model)",
+                                                   "gguf", gp, "pre", res->pre, "inp",
+                                                   gk_test_data("vocab/ggml-vocab-llama-spm.gguf.inp"), "out",
+                                                   gk_test_data("vocab/ggml-vocab-llama-spm.gguf.out")));
+        }
+        gk_tok_result_free(res);
+        gk_tok_dir_free(d);
+    } else {
+        CHECKF(0, "ggml-vocab-llama-spm.gguf lacks tokens/scores/token_type");
+    }
+    gk_gguf_close(spm);
+
     json_t *doc = json_pack("{s:o, s:I, s:o, s:s%}", "strings", strings, "n_vocab_strings", (json_int_t)n_vocab_strings,
                             "cases", cases, "chktxt", gk_tok_chktxt, gk_tok_chktxt_len);
     snprintf(path, sizeof path, "%s/cases.json", out);
     CHECK(doc && json_dump_file(doc, path, JSON_INDENT(1)) == 0);
     json_decref(doc);
+    if (argc == 1) remove_tree(out);
     return gk_test_result("test_tokenizer_prep");
 }

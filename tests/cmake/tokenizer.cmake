@@ -2,9 +2,9 @@
 # clients (llama.cpp via node-llama-cpp, HF tokenizers via @anush008/tokenizers).
 gk_test(test_tokenizer test_tokenizer.c)
 # The parity test's preparation step (writes GGUFs, tokenizer.json files and our encoder's ids
-# into a directory), run by tests/interop/tokenizer_parity.mjs.
-add_executable(test_tokenizer_prep test_tokenizer_prep.c)
-target_link_libraries(test_tokenizer_prep PRIVATE gk_testutil gk_convert gk_kernels gk_format)
+# into a directory), run by tests/interop/tokenizer_parity.mjs; alone (no argument) it is a C test
+# of its own checks (GPT-2 fingerprint, tokenizer.model round trip).
+gk_test(test_tokenizer_prep test_tokenizer_prep.c)
 find_program(GK_NODE node)
 if(GK_NODE)
   gk_script_test(tokenizer_parity ${GK_NODE} ${CMAKE_SOURCE_DIR}/tests/interop/tokenizer_parity.mjs

@@ -49,6 +49,27 @@ let failures = 0;
 
 for (const c of doc.cases) {
   const model = await llama.loadModel({modelPath: c.gguf, vocabOnly: true});
+  if (c.out) {
+    // no HF tokenizer for a SentencePiece model: compare with llama.cpp's own expected ids
+    const inp = fs.readFileSync(c.inp, "utf8").split("\n__ggml_vocab_test__\n");
+    const outs = fs.readFileSync(c.out, "utf8").split("\n");
+    let ok = 0;
+    const bad = [];
+    const n = outs.length - (outs[outs.length - 1] === "" ? 1 : 0);
+    for (let i = 0; i < n; i++) {
+      const want = outs[i].trim() === "" ? [] : outs[i].trim().split(/\s+/).map(Number);
+      const got = Array.from(model.tokenize(inp[i], false));
+      if (same(got, want)) ok++;
+      else bad.push(`  llama.cpp ${show(inp[i])}: got [${got.slice(0, 20)}] want [${want.slice(0, 20)}]`);
+    }
+    console.log(`${c.name}: llama.cpp ids == ${path.basename(c.out)} on ${ok}/${n} strings`);
+    for (const b of bad.slice(0, 10)) console.log(b);
+    if (ok !== n || n < 40) failures++;
+    if (!c.tokenizer) {
+      await model.dispose();
+      continue;
+    }
+  }
   const hf = Tokenizer.fromFile(c.tokenizer);
   let okLlama = 0, okOurs = 0, okVocab = 0;
   const bad = [];
