@@ -19,6 +19,7 @@ typedef struct gk_command {
 } gk_command;
 
 int gk_cmd_inspect(int argc, char **argv);
+int gk_cmd_convert(int argc, char **argv);
 int gk_cmd_example_checkpoint(int argc, char **argv);
 int gk_cmd_hash(int argc, char **argv);
 int gk_cmd_validate(int argc, char **argv);

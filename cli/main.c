@@ -5,6 +5,7 @@
 
 static const gk_command commands[] = {
     {"inspect", gk_cmd_inspect, "summarise a GGUF file: types, precision layout, metadata, tensors"},
+    {"convert", gk_cmd_convert, "Hugging Face checkpoint (dir or archive) -> GGUF, any output type"},
     {"example-checkpoint", gk_cmd_example_checkpoint, "write a small deterministic llama checkpoint in HF layout"},
     {"hash", gk_cmd_hash, "per-tensor and model hashes, manifests, --check (also llama-gguf-hash's)"},
     {"validate", gk_cmd_validate, "everything a publisher should know: errors, warnings, llama.cpp compatibility"},

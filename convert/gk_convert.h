@@ -51,6 +51,9 @@ struct gk_cv_source {
     /* tokenizer KVs (tokenizer.ggml.*), in order, owned by the source */
     gk_kv *tok_kv;
     uint64_t n_tok_kv;
+    /* optional: the converter is done with these bytes of tensors[].data (a read-only file
+     * mapping may drop them from memory, so resident memory stays bounded) */
+    void (*release)(const gk_cv_source *s, const void *p, size_t n);
     /* optional fast lookup by name (else a linear scan) */
     int64_t (*find)(const gk_cv_source *s, const char *name);
     void *impl;

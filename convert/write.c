@@ -241,6 +241,8 @@ static gk_status feed(wctx *c, uint64_t oi, uint64_t off, const uint8_t *data, s
             rows -= rows % batch_rows;
             for (uint64_t r = 0; r < rows; r += batch_rows) {
                 if ((s = run_rows(c, oi, c->acc_row0, data, batch_rows, err))) return s;
+                if (c->src->release && !c->src->streamed && o->src >= 0)
+                    c->src->release(c->src, data, (size_t)batch_bytes);
                 c->acc_row0 += batch_rows;
                 data += batch_bytes;
             }
@@ -442,6 +444,7 @@ gk_status gk_cv_write(const gk_cv_plan *p, gk_cv_source *src, const gk_kctx *k,
                 goto done;
             }
             if ((s = feed(&c, i, 0, sT->data, (size_t)sT->nbytes, err))) goto done;
+            if (src->release) src->release(src, sT->data, (size_t)sT->nbytes);
         }
     }
     for (uint64_t i = 0; i < p->n_t; i++)

@@ -323,6 +323,109 @@ static void test_stories(const gk_kctx *k) {
     if (system(cmd) != 0) fprintf(stderr, "note: could not remove %s\n", tmp);
 }
 
+/* example checkpoints: deterministic; each architecture's plan has the table's tensors */
+static void test_examples(const gk_kctx *k) {
+    const char *tmp = gk_test_tmpdir();
+    static const char *const parts[] = {"model.safetensors", NULL};
+    static const char *const files[] = {"config.json", "tokenizer.json", "tokenizer_config.json",
+                                        "model.safetensors", NULL};
+    char a[4200], b[4200], fa[4300], fb[4300];
+    static const struct { const char *cls; int tied, bias; uint64_t n_t; const char *must, *mustnot; int perm; } cases[] = {
+        {"LlamaForCausalLM", 0, 0, 1 + 2 * 9 + 2, "output.weight", "blk.0.attn_q.bias", 1},
+        {"LlamaForCausalLM", 1, 1, 1 + 2 * 13 + 1, "blk.1.attn_output.bias", "output.weight", 1},
+        {"MistralForCausalLM", 0, 0, 1 + 2 * 9 + 2, "blk.0.attn_k.weight", "blk.0.attn_k.bias", 1},
+        {"Qwen2ForCausalLM", 0, 0, 1 + 2 * 12 + 2, "blk.1.attn_v.bias", "blk.0.attn_output.bias", 0},
+        {"Qwen3ForCausalLM", 1, 0, 1 + 2 * 11 + 1, "blk.0.attn_k_norm.weight", "blk.0.attn_q.bias", 0},
+    };
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        gk_cv_example_opts o;
+        gk_cv_example_defaults(&o);
+        o.arch_class = cases[c].cls;
+        o.tied = cases[c].tied;
+        o.attention_bias = cases[c].bias;
+        snprintf(a, sizeof a, "%s/a%zu", tmp, c);
+        snprintf(b, sizeof b, "%s/b%zu", tmp, c);
+        gk_err e = {0};
+        CHECKF(gk_cv_example_write(a, &o, &e) == GK_OK, "%s", e.msg);
+        CHECKF(gk_cv_example_write(b, &o, &e) == GK_OK, "%s", e.msg);
+        for (int f = 0; files[f]; f++) {
+            snprintf(fa, sizeof fa, "%s/%s", a, files[f]);
+            snprintf(fb, sizeof fb, "%s/%s", b, files[f]);
+            CHECKF(files_equal(fa, fb), "%s: %s differs between two runs", cases[c].cls, files[f]);
+        }
+        gk_cv_source *src = open_src(a, parts, 0, 0);
+        gk_cv_plan_opts po = {0};
+        po.outtype = GK_TYPE_Q8_0;
+        gk_cv_plan *p = NULL;
+        CHECKF(gk_cv_plan_build(src, &po, k, &p, &e) == GK_OK, "%s: %s", cases[c].cls, e.msg);
+        if (p) {
+            CHECKF(p->n_t == cases[c].n_t, "%s: %llu tensors", cases[c].cls, (unsigned long long)p->n_t);
+            int must = 0, mustnot = 0, perm = 0;
+            for (uint64_t i = 0; i < p->n_t; i++) {
+                if (!strcmp(p->t[i].name, cases[c].must)) must = 1;
+                if (!strcmp(p->t[i].name, cases[c].mustnot)) mustnot = 1;
+                if (p->t[i].xform == GK_XF_PERMUTE) perm = 1;
+                if (p->t[i].n_dims == 1) CHECK(p->t[i].type == GK_TYPE_F32);
+            }
+            CHECKF(must && !mustnot && perm == cases[c].perm, "%s: tensor set", cases[c].cls);
+            gk_cv_plan_free(p);
+        }
+        gk_cv_source_free(src);
+    }
+    char cmd[8800];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmp);
+    if (system(cmd) != 0) fprintf(stderr, "note: could not remove %s\n", tmp);
+}
+
+/* hostile checkpoints built in memory from stories260K's tensors */
+static void test_hostile(const gk_kctx *k) {
+    static const char *const parts[] = {"model.safetensors", NULL};
+    gk_cv_source *src = open_src(gk_test_data("stories260K-hf-f32"), parts, 0, 0);
+    gk_cv_plan_opts po = {0};
+    po.outtype = GK_TYPE_F16;
+    gk_cv_plan *p = NULL;
+    gk_err e = {0};
+    /* a missing tensor */
+    char *saved = src->tensors[3].name;
+    src->tensors[3].name = "renamed";
+    CHECK(gk_cv_plan_build(src, &po, k, &p, &e) != GK_OK && p == NULL);
+    src->tensors[3].name = saved;
+    /* a permuted tensor of the wrong shape */
+    int64_t q = gk_cv_source_find(src, "model.layers.0.self_attn.q_proj.weight");
+    CHECK(q >= 0);
+    if (q >= 0) {
+        src->tensors[q].shape[0] = 56;
+        CHECK(gk_cv_plan_build(src, &po, k, &p, &e) == GK_E_BAD_SHAPE);
+        src->tensors[q].shape[0] = 64;
+        src->tensors[q].type = UINT32_MAX;
+        snprintf(src->tensors[q].dtype, sizeof src->tensors[q].dtype, "I64");
+        CHECK(gk_cv_plan_build(src, &po, k, &p, &e) == GK_E_BAD_DTYPE && strstr(e.msg, "I64"));
+        src->tensors[q].type = GK_TYPE_F32;
+    }
+    /* fewer layers in config.json than in the checkpoint: the extra tensors are refused */
+    char *cfg = strdup(src->config_json);
+    char *at = strstr(cfg, "\"num_hidden_layers\": 5");
+    CHECK(at != NULL);
+    if (at) {
+        at[strlen("\"num_hidden_layers\": ")] = '4';
+        const char *old = src->config_json;
+        src->config_json = cfg;
+        CHECK(gk_cv_plan_build(src, &po, k, &p, &e) == GK_E_UNSUPPORTED && strstr(e.msg, "layers.4"));
+        src->config_json = (char *)old;
+    }
+    free(cfg);
+    /* with everything restored it plans again; --metadata overrides in place and appends */
+    static const char *const md[] = {"general.name=str:renamed", "my.key=i32:-3", NULL};
+    po.metadata = md;
+    CHECKF(gk_cv_plan_build(src, &po, k, &p, &e) == GK_OK, "%s", e.msg);
+    if (p) {
+        CHECK(p->kv[2].val.type == GK_V_STR && p->kv[2].val.str.len == 7);
+        CHECK(p->kv[p->n_kv - 1].val.type == GK_V_I32 && p->kv[p->n_kv - 1].val.v.i32 == -3);
+        gk_cv_plan_free(p);
+    }
+    gk_cv_source_free(src);
+}
+
 int main(void) {
     test_permutation();
     test_config();
@@ -331,5 +434,7 @@ int main(void) {
     gk_err e = {0};
     CHECKF(gk_kctx_init(&k, -1, &e) == GK_OK, "%s", e.msg);
     test_stories(&k);
+    test_examples(&k);
+    test_hostile(&k);
     return gk_test_result("test_convert");
 }

@@ -1,0 +1,173 @@
+// `ggufkit convert` against the real llama.cpp (node-llama-cpp 3.22.1, CPU):
+//  - stories260K-hf-f32 -> f32 / f16 / q8_0, and stories260K-hf-bf16-sharded -> bf16, load and
+//    give the next-token logits for "Once upon a time" ([1, 403, 407, 261, 378]) of
+//    ../shared/data/README.md (f32 within 1e-3 of llama2.c; f16 / q8_0 within 1e-3 of llama.cpp
+//    on gguf-py's files; bf16 within 0.05 of llama2.c);
+//  - --split-max-tensors output loads as one model with the single file's logits;
+//  - example checkpoints ggufkit generates for Llama, Mistral, Qwen2 and Qwen3 (HF layout)
+//    convert to GGUF that llama.cpp loads and evaluates with finite logits;
+//  - archive sources (.tar.zst, .zip) give the same bytes as the directory.
+// Env: GGUFKIT_BIN, GGUFKIT_DATA; GGUFKIT_NPM_DIR or GGUFKIT_NPM_ENSURE (tests/npm/ensure.sh).
+import { execFileSync } from "node:child_process";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { pathToFileURL } from "node:url";
+
+const bin = process.env.GGUFKIT_BIN;
+const data = process.env.GGUFKIT_DATA;
+const SKIP = 77;
+const ci = process.env.CI === "true" || process.env.CI === "1";
+function skip(why) {
+  console.log(`${ci ? "FAIL" : "SKIP"}: ${why}`);
+  process.exit(ci ? 1 : SKIP);
+}
+if (!bin || !fs.existsSync(bin)) skip("GGUFKIT_BIN not set");
+if (!data || !fs.existsSync(path.join(data, "stories260K-hf-f32"))) skip(`shared data not found at ${data}`);
+let npmDir = process.env.GGUFKIT_NPM_DIR;
+if (!npmDir && process.env.GGUFKIT_NPM_ENSURE) {
+  try {
+    npmDir = execFileSync("bash", [process.env.GGUFKIT_NPM_ENSURE]).toString().trim().split("\n").pop();
+  } catch (e) {
+    skip(`npm clients unavailable: ${e.message}`);
+  }
+}
+const entry = npmDir && path.join(npmDir, "node_modules", "node-llama-cpp", "dist", "index.js");
+if (!entry || !fs.existsSync(entry)) skip("node-llama-cpp not installed");
+const { getLlama, LlamaLogLevel } = await import(pathToFileURL(entry).href);
+const llama = await getLlama({ gpu: false, build: "never", logLevel: LlamaLogLevel.error });
+
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "ggufkit-convert-"));
+let failures = 0;
+function fail(msg) {
+  failures++;
+  console.error(`FAIL: ${msg}`);
+}
+function gk(...args) {
+  return execFileSync(bin, args, { stdio: ["ignore", "pipe", "pipe"] }).toString();
+}
+
+const ids = [1, 403, 407, 261, 378];
+const llama2c = { 432: 17.7994, 383: 14.2813, 322: 9.7097, 353: 9.5873, 323: 9.1342 };
+const cppF16 = { 432: 17.7985, 383: 14.2840, 322: 9.7099, 353: 9.5899, 323: 9.1285 };
+const cppQ8 = { 432: 17.8285, 383: 14.2506, 322: 9.7027, 353: 9.5474, 323: 8.8947 };
+
+async function logitsOf(file, tokens) {
+  const model = await llama.loadModel({ modelPath: file });
+  try {
+    const ctx = await model.createContext({ contextSize: 64, threads: 1, flashAttention: false,
+      experimentalKvCacheKeyType: "F32", experimentalKvCacheValueType: "F32" });
+    const seq = ctx.getSequence();
+    const res = await seq.controlledEvaluate(tokens.map((t, i) =>
+      i === tokens.length - 1 ? [t, { generateNext: { logits: true } }] : t));
+    const m = res[tokens.length - 1].next.logits;   // Map: token id -> logit
+    const out = new Float32Array(m.size);
+    for (const [id, v] of m) if (id < out.length) out[id] = v; else out[0] = NaN;
+    await ctx.dispose();
+    return out;
+  } finally {
+    await model.dispose();
+  }
+}
+
+async function checkStories(label, args, ref, tol) {
+  const out = path.join(tmp, `${label}.gguf`);
+  try {
+    gk("convert", ...args, "-o", out);
+  } catch (e) {
+    return fail(`${label}: convert failed: ${e.stderr}`);
+  }
+  let logits;
+  try {
+    logits = await logitsOf(out, ids);
+  } catch (e) {
+    return fail(`${label}: llama.cpp refused it: ${e.message}`);
+  }
+  let worst = 0;
+  for (const [id, want] of Object.entries(ref)) worst = Math.max(worst, Math.abs(logits[Number(id)] - want));
+  const ok = worst <= tol;
+  console.log(`${label}: logit[432] ${logits[432].toFixed(4)}, max |diff| ${worst.toExponential(2)} (tol ${tol})${ok ? "" : " FAIL"}`);
+  if (!ok) failures++;
+  return logits;
+}
+
+const f32dir = path.join(data, "stories260K-hf-f32");
+const bf16dir = path.join(data, "stories260K-hf-bf16-sharded");
+const f32 = await checkStories("stories-f32", [f32dir, "--type", "f32"], llama2c, 1e-3);
+await checkStories("stories-f16", [f32dir], cppF16, 1e-3);
+await checkStories("stories-q8_0", [f32dir, "--type", "q8_0"], cppQ8, 1e-3);
+await checkStories("stories-bf16-sharded", [bf16dir], llama2c, 0.05);
+await checkStories("stories-bf16-sharded-f32", [bf16dir, "--type", "f32"], llama2c, 0.05);
+
+// split output: one model over 5 files, the same logits as the single file
+{
+  const out = path.join(tmp, "split.gguf");
+  gk("convert", f32dir, "--type", "f32", "--split-max-tensors", "10", "-o", out);
+  const first = path.join(tmp, "split-00001-of-00005.gguf");
+  try {
+    const l = await logitsOf(first, ids);
+    let worst = 0;
+    for (let i = 0; i < l.length; i++) worst = Math.max(worst, Math.abs(l[i] - f32[i]));
+    console.log(`split (5 files): max |diff| vs single file ${worst.toExponential(2)}`);
+    if (!(worst <= 1e-6)) fail("split logits differ from the single file");
+  } catch (e) {
+    fail(`split: llama.cpp refused it: ${e.message}`);
+  }
+}
+
+// generated checkpoints of every architecture in the table
+for (const [arch, extra] of [["LlamaForCausalLM", []], ["LlamaForCausalLM", ["--tied", "--bias"]],
+  ["MistralForCausalLM", []], ["Qwen2ForCausalLM", []], ["Qwen3ForCausalLM", []],
+  ["Qwen3ForCausalLM", ["--tied"]]]) {
+  const label = `${arch}${extra.join("")}`;
+  const dir = path.join(tmp, label);
+  for (const type of ["f32", "q8_0"]) {
+    const out = path.join(tmp, `${label}-${type}.gguf`);
+    try {
+      gk("example-checkpoint", dir, "--arch", arch, ...extra);
+      gk("convert", dir, "--type", type, "-o", out);
+      const l = await logitsOf(out, [1, 300, 301, 302]);
+      const finite = l.every(Number.isFinite);
+      let spread = 0;
+      for (const v of l) spread = Math.max(spread, Math.abs(v));
+      console.log(`${label} ${type}: loaded, ${l.length} logits, finite ${finite}, max |logit| ${spread.toFixed(3)}`);
+      if (!finite || spread === 0) fail(`${label} ${type}: logits not finite or all zero`);
+    } catch (e) {
+      fail(`${label} ${type}: ${e.stderr || e.message}`);
+    }
+  }
+}
+
+// archives: the same bytes as the directory
+{
+  const ref = path.join(tmp, "dir-q8.gguf");
+  gk("convert", f32dir, "--type", "q8_0", "-o", ref);
+  const want = fs.readFileSync(ref);
+  const stage = path.join(tmp, "stage");
+  fs.mkdirSync(stage);
+  fs.cpSync(f32dir, path.join(stage, "stories260K-hf-f32"), { recursive: true });
+  const archives = [];
+  try {
+    execFileSync("tar", ["--zstd", "-cf", path.join(tmp, "ck.tar.zst"), "-C", stage, "stories260K-hf-f32"]);
+    archives.push("ck.tar.zst");
+  } catch { console.log("note: tar --zstd unavailable"); }
+  try {
+    execFileSync("zip", ["-qr", path.join(tmp, "ck.zip"), "stories260K-hf-f32"], { cwd: stage });
+    archives.push("ck.zip");
+  } catch { console.log("note: zip unavailable"); }
+  for (const a of archives) {
+    const out = path.join(tmp, `${a}.gguf`);
+    try {
+      gk("convert", path.join(tmp, a), "--type", "q8_0", "-o", out);
+      const same = Buffer.compare(fs.readFileSync(out), want) === 0;
+      console.log(`${a}: ${same ? "same bytes as the directory" : "DIFFERENT bytes"}`);
+      if (!same) failures++;
+    } catch (e) {
+      fail(`${a}: ${e.stderr || e.message}`);
+    }
+  }
+}
+
+fs.rmSync(tmp, { recursive: true, force: true });
+console.log(failures ? `${failures} failure(s)` : "convert interop: all checks passed");
+process.exit(failures ? 1 : 0);
