@@ -256,7 +256,8 @@ gk_status gk_ckpt_archive_scan(gk_ckpt *c, gk_err *err) {
         int depth = 0, regular = 0, eof;
         rc = next_entry(a, p->path, &e, &np, &depth, &regular, &eof, err);
         if (rc != GK_OK || eof) break;
-        if (!regular || depth == 0) {
+        /* Directories, and the resource-fork folder macOS zip tools add, are not files of it. */
+        if (!regular || depth == 0 || (first_len(np) == 8 && strncmp(np, "__MACOSX", 8) == 0)) {
             free(np);
             continue;
         }

@@ -259,6 +259,13 @@ static void test_unsafe_archives(const unsigned char *st, size_t st_len) {
     CHECKF(gk_ckpt_open(tmp_path("ok.tar"), &c, &e) == GK_OK, "%s", e.msg);
     CHECK(c && strcmp(c->name, "m") == 0 && c->n_files == 2 && c->n_tensors == 1);
     gk_ckpt_close(c);
+    /* macOS zip tools add __MACOSX/: ignored, the top folder is still the name. */
+    aentry mac[3] = {ok[0], ok[1], {"__MACOSX/m/._config.json", cfg, 3, 0, NULL}};
+    CHECK(write_entries(tmp_path("mac.zip"), AR_ZIP, mac, 3) == 0);
+    c = NULL;
+    CHECKF(gk_ckpt_open(tmp_path("mac.zip"), &c, &e) == GK_OK, "%s", e.msg);
+    CHECK(c && strcmp(c->name, "m") == 0 && c->n_files == 2);
+    gk_ckpt_close(c);
 
     struct { aentry x; int fmt; gk_status want; const char *needle; } cases[] = {
         {{"../evil.json", cfg, 3, 0, NULL}, AR_TAR, GK_E_UNSAFE_PATH, "\"..\""},
@@ -498,6 +505,24 @@ static void test_index_errors(void) {
     snprintf(p, sizeof p, "%s/model.safetensors", d);
     CHECK(gk_test_write_file(p, "\x02\0\0\0\0\0\0\0{}", 10) == 0);
     expect_open(d, GK_OK, NULL, "empty model.safetensors");
+    /* A root file over the small-file limit is listed, not loaded (a sparse file: no disk). */
+    snprintf(p, sizeof p, "%s/big.bin", d);
+    FILE *bigf = fopen(p, "wb");
+    CHECK(bigf && ftruncate(fileno(bigf), (off_t)GK_CKPT_SMALL_MAX + 1) == 0);
+    if (bigf) fclose(bigf);
+    gk_ckpt *c = NULL;
+    gk_err e = {0};
+    CHECKF(gk_ckpt_open(d, &c, &e) == GK_OK, "%s", e.msg);
+    if (c) {
+        const uint8_t *data;
+        size_t len;
+        CHECK(c->n_files == 2 && c->files[0].size == GK_CKPT_SMALL_MAX + 1);
+        CHECK(gk_ckpt_file_get(c, "big.bin", &data, &len, &e) == GK_E_UNSUPPORTED &&
+              strstr(e.msg, "small files"));
+    }
+    gk_ckpt_close(c);
+    CHECK(unlink(p) == 0);
+    snprintf(p, sizeof p, "%s/model.safetensors", d);
     CHECK(gk_test_write_file(p, "\x02\0\0\0\0\0\0\0{]", 10) == 0);
     expect_open(d, GK_E_BAD_JSON, "model.safetensors", "corrupt part");
 }
