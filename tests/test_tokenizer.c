@@ -324,6 +324,46 @@ static void test_regex(void) {
     CHECK(gk_uni_major(0x17B6) == GK_UNI_M && gk_uni_major(0x4E2D) == GK_UNI_L);
 }
 
+/* mutations of real and handcrafted inputs: every result is a status, never a crash (run under
+ * ASan/UBSan in CI) */
+static void test_mutations(void) {
+    size_t sz = 0;
+    unsigned char *stories = gk_test_read_file(gk_test_data("stories260K-hf-f32/tokenizer.json"), &sz);
+    CHECK(stories != NULL);
+    const char *srcs[2] = {small_bpe, (const char *)stories};
+    size_t lens[2] = {strlen(small_bpe), stories ? sz : 0};
+    uint32_t seed = 12345;
+    int ok = 0, failed = 0;
+    for (int which = 0; which < 2; which++) {
+        if (!lens[which]) continue;
+        char *buf = malloc(lens[which] + 1);
+        for (int it = 0; it < 300; it++) {
+            memcpy(buf, srcs[which], lens[which]);
+            size_t len = lens[which];
+            seed = seed * 1664525u + 1013904223u;
+            if (it % 3 == 0) len = seed % len; /* truncation */
+            else
+                for (int f = 0; f < 1 + it % 4; f++) {
+                    seed = seed * 1664525u + 1013904223u;
+                    buf[(seed >> 8) % len] = (char)(seed >> 24);
+                }
+            buf[len] = 0;
+            const char *files[] = {"tokenizer.json", buf, NULL};
+            mem_files m = {files};
+            gk_tok_inputs in = {mem_get, &m, 0, 0};
+            gk_tok_result *r = NULL;
+            gk_err err = {0};
+            gk_status st = gk_tokenizer_build(&in, it % 2 ? "gpt-2" : NULL, &r, &err);
+            if (st == GK_OK) { ok++; CHECK(r && r->n_kv > 0); }
+            else { failed++; CHECKF(err.msg[0] && !r, "status %d without a message", st); }
+            gk_tok_result_free(r);
+        }
+        free(buf);
+    }
+    CHECK(ok + failed == (stories ? 600 : 300));
+    free(stories);
+}
+
 int main(void) {
     test_regex();
     test_spm_model();
@@ -331,5 +371,6 @@ int main(void) {
     test_hostile();
     gk_test_data_dir();
     test_stories();
+    test_mutations();
     return gk_test_result("test_tokenizer");
 }
