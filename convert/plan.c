@@ -607,6 +607,16 @@ gk_status gk_cv_plan_build(const gk_cv_source *src, const gk_cv_plan_opts *opts,
         goto fail;
     }
     p->outtype = opts->outtype;
+    if (!opts->rule && needs_imatrix(opts->outtype)) {
+        s = gk_err_set(err, GK_E_UNSUPPORTED,
+                       "type %s needs an importance matrix, which convert does not take (convert to "
+                       "F16/BF16, then quantize with an imatrix)", oti->name);
+        goto fail;
+    }
+    if (!opts->rule && !type_writable(kctx, opts->outtype)) {
+        s = gk_err_set(err, GK_E_UNSUPPORTED, "this build cannot write type %s", oti->name);
+        goto fail;
+    }
     if (gk_cv_ftype_for_type(opts->outtype, &p->ftype)) {
         s = gk_err_set(err, GK_E_UNSUPPORTED, "type %s has no llama.cpp file type (general.file_type)",
                        oti->name);

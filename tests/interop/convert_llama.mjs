@@ -138,6 +138,25 @@ for (const [arch, extra] of [["LlamaForCausalLM", []], ["LlamaForCausalLM", ["--
   }
 }
 
+// other output types on a checkpoint wide enough for 256-element blocks
+{
+  const dir = path.join(tmp, "wide");
+  gk("example-checkpoint", dir, "--hidden", "256", "--ff", "512", "--heads", "4", "--kv-heads", "2",
+    "--head-dim", "64");
+  for (const type of ["f16", "bf16", "q4_0", "q5_1", "q4_K", "q6_K", "iq4_nl", "tq2_0"]) {
+    const out = path.join(tmp, `wide-${type}.gguf`);
+    try {
+      gk("convert", dir, "--type", type, "-o", out);
+      const l = await logitsOf(out, [1, 300, 301, 302]);
+      const finite = l.every(Number.isFinite);
+      console.log(`wide ${type}: loaded, finite ${finite}`);
+      if (!finite) fail(`wide ${type}: logits not finite`);
+    } catch (e) {
+      fail(`wide ${type}: ${e.stderr || e.message}`);
+    }
+  }
+}
+
 // archives: the same bytes as the directory
 {
   const ref = path.join(tmp, "dir-q8.gguf");
