@@ -443,6 +443,108 @@ GK_KQ_AVX2 __m128i gk_kq_q4k_scales16(const uint8_t *s) {
 }
 #endif
 
+#if GK_X86
+/* ---- lane-parallel searches: 8 sub-blocks at once, lane j = sub-block j ---------------------
+ * Each lane performs exactly the scalar routine's arithmetic in the same order (IEEE single
+ * adds / muls / divs / sqrt, no FMA), so the bytes equal the scalar reference's. Inputs are
+ * transposed: xt[8*i + j] is element i of sub-block j (wt likewise); L[n*j + i] gets the codes. */
+GK_KQ_AVX2 __m256i gk_kq_nearest8(__m256 f) {
+    const __m256i i = _mm256_castps_si256(_mm256_add_ps(f, _mm256_set1_ps(12582912.0f)));
+    return _mm256_sub_epi32(_mm256_and_si256(i, _mm256_set1_epi32(0x007fffff)), _mm256_set1_epi32(0x00400000));
+}
+GK_KQ_AVX2 __m256i gk_kq_clamp8(__m256i v, int lo, int hi) {
+    return _mm256_min_epi32(_mm256_max_epi32(v, _mm256_set1_epi32(lo)), _mm256_set1_epi32(hi));
+}
+GK_KQ_AVX2 __m256 gk_kq_abs8(__m256 v) { return _mm256_andnot_ps(_mm256_set1_ps(-0.0f), v); }
+GK_KQ_AVX2 void gk_kq_store_L8(int n, const __m256i *Lv, uint8_t *L, int bias) {
+    int32_t t[8];
+    for (int i = 0; i < n; ++i) {
+        _mm256_storeu_si256((__m256i *)t, Lv[i]);
+        for (int j = 0; j < 8; ++j) L[n * j + i] = (uint8_t)(t[j] + bias);
+    }
+}
+
+/* make_qkx2_quants (qkx3 = 0) / make_qkx3_quants (qkx3 = 1) with weights, n <= 32. */
+GK_KQ_AVX2 void gk_kq_qkx_x8(int n, int nmax, const float *xt, const float *wt, uint8_t *L,
+                             float *scale_out, float *min_out, float rmin, float rdelta, int nstep,
+                             int use_mad, int qkx3) {
+    __m256i Lv[32], La[32];
+    const __m256 zero = _mm256_setzero_ps();
+    __m256 min = _mm256_loadu_ps(xt), max = min;
+    __m256 sum_w = _mm256_loadu_ps(wt);
+    __m256 sum_x = _mm256_mul_ps(sum_w, min);
+    for (int i = 1; i < n; ++i) {
+        const __m256 x = _mm256_loadu_ps(xt + 8 * i), w = _mm256_loadu_ps(wt + 8 * i);
+        min = _mm256_blendv_ps(min, x, _mm256_cmp_ps(x, min, _CMP_LT_OQ));
+        max = _mm256_blendv_ps(max, x, _mm256_cmp_ps(x, max, _CMP_GT_OQ));
+        sum_w = _mm256_add_ps(sum_w, w);
+        sum_x = _mm256_add_ps(sum_x, _mm256_mul_ps(w, x));
+    }
+    min = _mm256_blendv_ps(min, zero, _mm256_cmp_ps(min, zero, _CMP_GT_OQ));
+    const __m256 min0 = min;
+    const __m256 flat = qkx3 ? _mm256_cmp_ps(max, min, _CMP_LE_OQ) : _mm256_cmp_ps(max, min, _CMP_EQ_OQ);
+    __m256 iscale = _mm256_div_ps(_mm256_set1_ps((float)nmax), _mm256_sub_ps(max, min));
+    __m256 scale = _mm256_div_ps(_mm256_set1_ps(1.0f), iscale);
+    __m256 best = zero;
+    for (int i = 0; i < n; ++i) {
+        const __m256 x = _mm256_loadu_ps(xt + 8 * i), w = _mm256_loadu_ps(wt + 8 * i);
+        Lv[i] = gk_kq_clamp8(gk_kq_nearest8(_mm256_mul_ps(iscale, _mm256_sub_ps(x, min))), 0, nmax);
+        __m256 diff = _mm256_sub_ps(_mm256_add_ps(_mm256_mul_ps(scale, _mm256_cvtepi32_ps(Lv[i])), min), x);
+        diff = use_mad ? gk_kq_abs8(diff) : _mm256_mul_ps(diff, diff);
+        best = _mm256_add_ps(best, _mm256_mul_ps(w, diff));
+    }
+    for (int is = 0; is <= nstep; ++is) {
+        const float t = rmin + rdelta * (float)is + (float)nmax;
+        iscale = _mm256_div_ps(_mm256_set1_ps(t), _mm256_sub_ps(max, min)); /* min moves */
+        __m256 sum_l = zero, sum_l2 = zero, sum_xl = zero;
+        for (int i = 0; i < n; ++i) {
+            const __m256 x = _mm256_loadu_ps(xt + 8 * i), w = _mm256_loadu_ps(wt + 8 * i);
+            La[i] = gk_kq_clamp8(gk_kq_nearest8(_mm256_mul_ps(iscale, _mm256_sub_ps(x, min))), 0, nmax);
+            const __m256 lf = _mm256_cvtepi32_ps(La[i]);
+            const __m256 wl = _mm256_mul_ps(w, lf);
+            sum_l = _mm256_add_ps(sum_l, wl);
+            sum_l2 = _mm256_add_ps(sum_l2, _mm256_mul_ps(wl, lf));
+            sum_xl = _mm256_add_ps(sum_xl, _mm256_mul_ps(wl, x));
+        }
+        const __m256 D = _mm256_sub_ps(_mm256_mul_ps(sum_w, sum_l2), _mm256_mul_ps(sum_l, sum_l));
+        const __m256 dpos = _mm256_cmp_ps(D, zero, _CMP_GT_OQ);
+        if (_mm256_movemask_ps(dpos) == 0) continue;
+        __m256 this_scale = _mm256_div_ps(_mm256_sub_ps(_mm256_mul_ps(sum_w, sum_xl), _mm256_mul_ps(sum_x, sum_l)), D);
+        __m256 this_min = _mm256_div_ps(_mm256_sub_ps(_mm256_mul_ps(sum_l2, sum_x), _mm256_mul_ps(sum_l, sum_xl)), D);
+        const __m256 mpos = _mm256_cmp_ps(this_min, zero, _CMP_GT_OQ);
+        this_min = _mm256_blendv_ps(this_min, zero, mpos);
+        this_scale = _mm256_blendv_ps(this_scale, _mm256_div_ps(sum_xl, sum_l2), mpos);
+        __m256 cur = zero;
+        for (int i = 0; i < n; ++i) {
+            const __m256 x = _mm256_loadu_ps(xt + 8 * i), w = _mm256_loadu_ps(wt + 8 * i);
+            __m256 diff = _mm256_sub_ps(_mm256_add_ps(_mm256_mul_ps(this_scale, _mm256_cvtepi32_ps(La[i])), this_min), x);
+            diff = use_mad ? gk_kq_abs8(diff) : _mm256_mul_ps(diff, diff);
+            cur = _mm256_add_ps(cur, _mm256_mul_ps(w, diff));
+        }
+        const __m256 acc = _mm256_and_ps(dpos, _mm256_cmp_ps(cur, best, _CMP_LT_OQ));
+        if (_mm256_movemask_ps(acc) == 0) continue;
+        const __m256i acci = _mm256_castps_si256(acc);
+        for (int i = 0; i < n; ++i) Lv[i] = _mm256_blendv_epi8(Lv[i], La[i], acci);
+        best = _mm256_blendv_ps(best, cur, acc);
+        scale = _mm256_blendv_ps(scale, this_scale, acc);
+        min = _mm256_blendv_ps(min, this_min, acc);
+    }
+    const __m256i flati = _mm256_castps_si256(flat);
+    for (int i = 0; i < n; ++i) Lv[i] = _mm256_andnot_si256(flati, Lv[i]);
+    scale = _mm256_blendv_ps(scale, zero, flat);
+    min = _mm256_blendv_ps(min, min0, flat);
+    _mm256_storeu_ps(scale_out, scale);
+    _mm256_storeu_ps(min_out, _mm256_xor_ps(min, _mm256_set1_ps(-0.0f)));
+    gk_kq_store_L8(n, Lv, L, 0);
+}
+
+/* Transpose 8 sub-blocks of n (at x + n*j) into xt[8*i + j]. */
+GK_KQ_AVX2 void gk_kq_transpose8(int n, const float *x, float *xt) {
+    for (int i = 0; i < n; ++i)
+        _mm256_storeu_ps(xt + 8 * i, _mm256_i32gather_ps(x + i, _mm256_mullo_epi32(_mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7), _mm256_set1_epi32(n)), 4));
+}
+#endif
+
 /* Validation: fp16 fields at off0 (and off1 if >= 0) of every block finite; a trailing partial
  * block is bad. */
 static inline int64_t gk_kq_validate_f16(const void *data, size_t nbytes, size_t bsize, int off0,
