@@ -52,12 +52,35 @@ static gk_status on_chunk(void *ctx, uint64_t i, uint64_t off, const void *b, si
     return GK_OK;
 }
 
-/* Streams c and checks every tensor's bytes against want (a directory source of the same
- * checkpoint, matched by name). */
-static void check_stream(gk_ckpt *c, const gk_ckpt *want, size_t chunk, const char *what) {
+static sink sink_new(const gk_ckpt *c, size_t chunk) {
     sink s = {c, calloc(c->n_tensors + 1, sizeof(uint8_t *)), calloc(c->n_tensors + 1, 8),
               chunk ? chunk : GK_CKPT_CHUNK, 0, 0, 0};
     for (uint64_t i = 0; i < c->n_tensors; i++) s.bytes[i] = calloc(c->tensors[i].t->nbytes + 1, 1);
+    return s;
+}
+
+static void sink_free(sink *s) {
+    for (uint64_t i = 0; s->bytes && i < s->c->n_tensors; i++) free(s->bytes[i]);
+    free(s->bytes);
+    free(s->count);
+}
+
+/* Streams a possibly damaged source: an error, or every tensor complete with good chunks. */
+static gk_status stream_damaged(gk_ckpt *c, gk_err *e) {
+    sink s = sink_new(c, 0);
+    gk_status rc = gk_ckpt_stream(c, 0, on_chunk, &s, e);
+    if (rc == GK_OK) {
+        CHECK(s.bad_chunk == 0);
+        for (uint64_t i = 0; i < c->n_tensors; i++) CHECK(s.count[i] == c->tensors[i].t->nbytes);
+    }
+    sink_free(&s);
+    return rc;
+}
+
+/* Streams c and checks every tensor's bytes against want (a directory source of the same
+ * checkpoint, matched by name). */
+static void check_stream(gk_ckpt *c, const gk_ckpt *want, size_t chunk, const char *what) {
+    sink s = sink_new(c, chunk);
     gk_err e = {0};
     CHECKF(gk_ckpt_stream(c, chunk, on_chunk, &s, &e) == GK_OK, "%s: %s", what, e.msg);
     CHECKF(s.bad_chunk == 0, "%s: %d chunks break the promise", what, s.bad_chunk);
@@ -70,10 +93,8 @@ static void check_stream(gk_ckpt *c, const gk_ckpt *want, size_t chunk, const ch
         if (j >= 0)
             CHECKF(memcmp(s.bytes[i], gk_ckpt_tensor_data(want, (uint64_t)j), t->nbytes) == 0,
                    "%s: %s bytes differ", what, t->name);
-        free(s.bytes[i]);
     }
-    free(s.bytes);
-    free(s.count);
+    sink_free(&s);
 }
 
 /* Same files, parts and tensors (names, dtypes, shapes, sizes, parts' names). */
@@ -298,6 +319,31 @@ static void test_unsafe_archives(const unsigned char *st, size_t st_len) {
     aentry bad[2] = {ok[0], {"m/model.safetensors", st, st_len - 1, 0, NULL}};
     expect_archive_error(bad, 2, AR_TAR, GK_E_OUT_OF_BOUNDS, "m/model.safetensors", "short member");
 
+    /* Random byte flips in a small tar (headers and data): an error or a full stream. */
+    size_t tn = 0;
+    unsigned char *tar = gk_test_read_file(tmp_path("ok.tar"), &tn);
+    uint64_t seed = 0x2545f4914f6cdd1dull;
+    for (int iter = 0; tar && iter < 300; iter++) {
+        unsigned char *t = malloc(tn);
+        memcpy(t, tar, tn);
+        for (int f = 0; f < 1 + iter % 3; f++) {
+            seed ^= seed << 13; seed ^= seed >> 7; seed ^= seed << 17;
+            size_t pos = (size_t)(seed % tn);
+            if (iter % 2) pos = (size_t)(seed % (tn < 1536 ? tn : 1536)); /* the first headers */
+            t[pos] ^= (unsigned char)(1u << ((seed >> 32) % 8));
+        }
+        CHECK(gk_test_write_file(tmp_path("flip.tar"), t, tn) == 0);
+        free(t);
+        c = NULL;
+        if (gk_ckpt_open(tmp_path("flip.tar"), &c, &e) != GK_OK) {
+            CHECK(c == NULL && e.msg[0]);
+            continue;
+        }
+        stream_damaged(c, &e);
+        gk_ckpt_close(c);
+    }
+    free(tar);
+
     /* Truncated compressed archives: an error in the plan or the write pass, never a crash. */
     size_t n = 0;
     unsigned char *full = gk_test_read_file(tmp_path("stories260K-hf-f32.tar.gz"), &n);
@@ -306,15 +352,8 @@ static void test_unsafe_archives(const unsigned char *st, size_t st_len) {
         c = NULL;
         gk_status rc = gk_ckpt_open(tmp_path("cut.tar.gz"), &c, &e);
         if (rc == GK_OK) {
-            sink s = {c, NULL, NULL, GK_CKPT_CHUNK, 0, 0, 0};
-            s.bytes = calloc(c->n_tensors + 1, sizeof(uint8_t *));
-            s.count = calloc(c->n_tensors + 1, 8);
-            for (uint64_t i = 0; i < c->n_tensors; i++) s.bytes[i] = calloc(c->tensors[i].t->nbytes + 1, 1);
-            rc = gk_ckpt_stream(c, 0, on_chunk, &s, &e);
+            rc = stream_damaged(c, &e);
             CHECKF(rc != GK_OK, "cut at %zu streamed fully", cut);
-            for (uint64_t i = 0; i < c->n_tensors; i++) free(s.bytes[i]);
-            free(s.bytes);
-            free(s.count);
             gk_ckpt_close(c);
         } else {
             CHECK(c == NULL && e.msg[0]);
