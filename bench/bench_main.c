@@ -3,10 +3,13 @@
 #include <string.h>
 
 int gk_bench_kernels(int argc, char **argv);
+int gk_bench_hash(int argc, char **argv);
 
 static void usage(FILE *o) {
     fprintf(o, "usage: ggufkit-bench kernels [--types q4_K,...] [--json] [--runs N] [--mib N] "
-               "[--threads N]\n");
+               "[--threads N]\n"
+               "       ggufkit-bench hash FILE [--runs N] [--cold] [--no-sha256] [--json]\n"
+               "       ggufkit-bench hash --make FILE [--gib G]\n");
 }
 
 int main(int argc, char **argv) {
@@ -15,6 +18,7 @@ int main(int argc, char **argv) {
         return argc < 2 ? 2 : 0;
     }
     if (!strcmp(argv[1], "kernels")) return gk_bench_kernels(argc - 1, argv + 1);
+    if (!strcmp(argv[1], "hash")) return gk_bench_hash(argc - 1, argv + 1);
     fprintf(stderr, "ggufkit-bench: unknown benchmark '%s'\n", argv[1]);
     usage(stderr);
     return 2;
