@@ -72,51 +72,9 @@ GK_KQ_INLINE void q4_K_imat_block(const float *x, uint8_t *o, const float *qw) {
 }
 
 #if GK_X86
-/* Both paths with the 8 sub-block searches run lane-parallel (identical bytes). */
 GK_TARGET_AVX2 static void q4_K_block_simd(const float *x, uint8_t *o, const float *qw) {
-    uint8_t L[256], Ls[8], Lm[8];
-    float xt[256], wt[256], mins[8], scales[8];
-    gk_kq_transpose8(32, x, xt);
-    if (qw) {
-        float sum_x2 = 0;
-        for (int l = 0; l < 256; ++l) sum_x2 += x[l] * x[l];
-        const __m256 sigma2 = _mm256_set1_ps(2 * sum_x2 / 256);
-        float qwt[256];
-        gk_kq_transpose8(32, qw, qwt);
-        __m256 sw = _mm256_setzero_ps();
-        for (int l = 0; l < 32; ++l) {
-            const __m256 xv = _mm256_loadu_ps(xt + 8 * l);
-            const __m256 w = _mm256_mul_ps(_mm256_loadu_ps(qwt + 8 * l),
-                                           _mm256_sqrt_ps(_mm256_add_ps(sigma2, _mm256_mul_ps(xv, xv))));
-            _mm256_storeu_ps(wt + 8 * l, w);
-            sw = _mm256_add_ps(sw, w);
-        }
-        float swa[8];
-        _mm256_storeu_ps(swa, sw);
-        gk_kq_qkx_x8(32, 15, xt, wt, L, scales, mins, -0.9f, 0.05f, 36, 0, 1);
-        float d_block = gk_kq_make_qp_quants(8, 63, scales, Ls, swa);
-        float m_block = gk_kq_make_qp_quants(8, 63, mins, Lm, swa);
-        memset(o + 4, 0, 12);
-        gk_kq_pack_scale_min_k4(Ls, Lm, o + 4);
-        gk_st16(o, gk_f32_to_f16(d_block));
-        gk_st16(o + 2, gk_f32_to_f16(m_block));
-    } else {
-        __m256 sum_x2 = _mm256_setzero_ps();
-        for (int l = 0; l < 32; ++l) {
-            const __m256 xv = _mm256_loadu_ps(xt + 8 * l);
-            sum_x2 = _mm256_add_ps(sum_x2, _mm256_mul_ps(xv, xv));
-        }
-        const __m256 av_x = _mm256_sqrt_ps(_mm256_div_ps(sum_x2, _mm256_set1_ps(32.0f)));
-        for (int l = 0; l < 32; ++l)
-            _mm256_storeu_ps(wt + 8 * l, _mm256_add_ps(av_x, gk_kq_abs8(_mm256_loadu_ps(xt + 8 * l))));
-        gk_kq_qkx_x8(32, 15, xt, wt, L, scales, mins, -1.f, 0.1f, 20, 0, 0);
-        float max_scale = 0, max_min = 0;
-        for (int j = 0; j < 8; ++j) {
-            if (scales[j] > max_scale) max_scale = scales[j];
-            if (mins[j] > max_min) max_min = mins[j];
-        }
-        gk_kq_q4k_pack_scales(o, scales, mins, max_scale, max_min);
-    }
+    uint8_t L[256];
+    gk_kq_q45_scales_simd(x, qw, o, L, 15, -1.f, 0.1f, 20);
     q4_K_finish(x, o, L);
 }
 #endif

@@ -78,9 +78,16 @@ GK_KQ_INLINE void q5_K_imat_block(const float *x, uint8_t *o, const float *qw) {
     q5_K_finish(x, o, L);
 }
 
+#if GK_X86
+GK_TARGET_AVX2 static void q5_K_block_simd(const float *x, uint8_t *o, const float *qw) {
+    uint8_t L[256];
+    gk_kq_q45_scales_simd(x, qw, o, L, 31, -0.5f, 0.1f, 15);
+    q5_K_finish(x, o, L);
+}
+#endif
+
 GK_KQ_INLINE size_t q5_K_quant_body(const float *x, void *vy, int64_t nrows, int64_t n_per_row,
                                     const float *imatrix, int simd) {
-    (void)simd;
     if (n_per_row <= 0 || nrows < 0 || n_per_row % 256) return 0;
     const int64_t nb = n_per_row / 256;
     uint8_t *y = (uint8_t *)vy;
@@ -88,6 +95,12 @@ GK_KQ_INLINE size_t q5_K_quant_body(const float *x, void *vy, int64_t nrows, int
         for (int64_t i = 0; i < nb; i++) {
             const float *xb = x + r * n_per_row + i * 256;
             uint8_t *o = y + (r * nb + i) * QB;
+#if GK_X86
+            if (simd) {
+                q5_K_block_simd(xb, o, imatrix ? imatrix + i * 256 : NULL);
+                continue;
+            }
+#endif
             if (imatrix) q5_K_imat_block(xb, o, imatrix + i * 256);
             else q5_K_ref_block(xb, o);
         }
