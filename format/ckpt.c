@@ -345,6 +345,31 @@ static gk_status check_names(gk_ckpt *c, const char **idx, size_t n_idx, gk_err 
 
 /* ---- open / close ---------------------------------------------------------------------- */
 
+/* A Hugging Face cache repo folder (models--ORG--NAME with refs/main): the path of the snapshot
+ * that refs/main names, malloc'd; NULL if path is not such a folder. */
+static char *hf_repo_snapshot(const char *path) {
+    char *b = base_name(path);
+    int is_repo = b && strncmp(b, "models--", 8) == 0;
+    free(b);
+    if (!is_repo) return NULL;
+    char *ref = join(path, "refs/main");
+    FILE *f = ref ? fopen(ref, "rb") : NULL;
+    free(ref);
+    if (!f) return NULL;
+    char rev[128];
+    size_t n = fread(rev, 1, sizeof rev - 1, f);
+    fclose(f);
+    while (n && (rev[n - 1] == '\n' || rev[n - 1] == '\r' || rev[n - 1] == ' ')) n--;
+    rev[n] = 0;
+    for (size_t i = 0; i < n; i++)
+        if (!((rev[i] >= '0' && rev[i] <= '9') || (rev[i] >= 'a' && rev[i] <= 'f'))) return NULL;
+    if (!n) return NULL;
+    char *snap = join(path, "snapshots");
+    char *r = snap ? join(snap, rev) : NULL;
+    free(snap);
+    return r;
+}
+
 static gk_status ckpt_plan(gk_ckpt *c, gk_err *err) {
     gk_ckpt_priv *p = c->priv;
     gk_status rc;
@@ -411,7 +436,17 @@ gk_status gk_ckpt_open(const char *path, gk_ckpt **out, gk_err *err) {
         gk_ckpt_close(c);
         return gk_err_set(err, GK_E_NOMEM, "out of memory");
     }
-    if (S_ISDIR(sb.st_mode)) c->kind = GK_CKPT_DIR;
+    if (S_ISDIR(sb.st_mode)) {
+        c->kind = GK_CKPT_DIR;
+        char *snap = hf_repo_snapshot(path);
+        struct stat ss;
+        if (snap && stat(snap, &ss) == 0 && S_ISDIR(ss.st_mode)) {
+            free(c->priv->path);
+            c->priv->path = snap;
+        } else {
+            free(snap);
+        }
+    }
     else if (!S_ISREG(sb.st_mode)) {
         gk_ckpt_close(c);
         return gk_err_set(err, GK_E_IO, "%s: neither a directory nor a regular file", path);

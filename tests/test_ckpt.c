@@ -437,6 +437,13 @@ static void test_directories(void) {
         check_stream(hf, bf, 0, "HF snapshot");
     }
     gk_ckpt_close(hf);
+    /* The repo folder itself: refs/main names the snapshot. */
+    CHECK(mkdir(tmp_path("models--karpathy--stories260K/refs"), 0755) == 0);
+    CHECK(gk_test_write_file(tmp_path("models--karpathy--stories260K/refs/main"), "0123abcd", 8) == 0);
+    hf = NULL;
+    CHECKF(gk_ckpt_open(tmp_path("models--karpathy--stories260K"), &hf, &e) == GK_OK, "%s", e.msg);
+    CHECK(hf && strcmp(hf->name, "stories260K") == 0 && hf->n_tensors == 47);
+    gk_ckpt_close(hf);
 
     /* A single safetensors file. */
     gk_ckpt *one = NULL;
