@@ -57,7 +57,8 @@ typedef struct gk_tok_result {
 } gk_tok_result;
 
 /* Builds the tokenizer metadata. force_pre (may be NULL) sets tokenizer.ggml.pre for a
- * byte-level BPE vocabulary instead of identifying it by fingerprint. Errors:
+ * byte-level BPE vocabulary instead of identifying it by fingerprint (it must be one of
+ * gk_tok_known_pre(), else GK_E_INVALID_ARG). Errors:
  *   GK_E_NOT_FOUND    neither tokenizer.model nor tokenizer.json
  *   GK_E_BAD_JSON     a JSON file does not parse or a member has the wrong type
  *   GK_E_TRUNCATED / GK_E_TOO_MANY  a malformed tokenizer.model (protobuf)
@@ -70,17 +71,17 @@ gk_status gk_tokenizer_build(const gk_tok_inputs *in, const char *force_pre,
 /* NULL is a no-op. */
 void gk_tok_result_free(gk_tok_result *r);
 
-/* Convenience for tests and the CLI: a gk_tok_get_fn that reads files from the directory
- * given as ctx (a const char * path). Missing files give GK_E_NOT_FOUND. The bytes are kept
- * in a per-call cache owned by a gk_tok_dir (below). */
+/* Convenience for tests and the CLI: a directory as the input lookup. Use gk_tok_dir_get as
+ * gk_tok_inputs.get with the gk_tok_dir as ctx. Files are read on first use and kept until
+ * gk_tok_dir_free; missing files give GK_E_NOT_FOUND. */
 typedef struct gk_tok_dir gk_tok_dir;
 gk_status gk_tok_dir_open(const char *path, gk_tok_dir **out, gk_err *err);
 gk_status gk_tok_dir_get(void *dir, const char *name, const void **data, size_t *size,
                          gk_err *err);
 void gk_tok_dir_free(gk_tok_dir *d);
 
-/* The names tokenizer.ggml.pre may take that this library knows (for --pre validation and
- * `--pre help`); NULL-terminated. */
+/* The tokenizer.ggml.pre names this library knows (those of its fingerprint table, plus
+ * "default"), for --pre validation and help; NULL-terminated. */
 const char *const *gk_tok_known_pre(void);
 
 #ifdef __cplusplus
