@@ -57,7 +57,18 @@ GK_INLINE void iq4_nl_tof_impl(const void *vx, float *y, int64_t k) {
         }
     }
 }
-GK_KFNV(iq4_nl_tof, GK_P_TOF, GK_A_TOF)
+static void iq4_nl_tof_scalar GK_P_TOF { iq4_nl_tof_impl GK_A_TOF; }
+#if GK_X86
+GK_TARGET_AVX2 static void iq4_nl_tof_avx2 GK_P_TOF {
+    const uint8_t *x = (const uint8_t *)vx;
+    const __m256i tbl = gk_table16(gk_kvalues_iq4nl);
+    for (int64_t ib = 0; ib < k / 32; ib++) {
+        const uint8_t *b = x + ib * QB;
+        gk_store_i8x32_mul(_mm256_shuffle_epi8(tbl, gk_nibbles32(b + 2)), _mm256_set1_ps(gk_h2f_f16c(b)),
+                           y + ib * 32);
+    }
+}
+#endif
 
 GK_INLINE float iq4_nl_dot_impl(int64_t n, const void *vw, const void *va) {
     const uint8_t *w = (const uint8_t *)vw, *a = (const uint8_t *)va;
@@ -99,7 +110,7 @@ static void iq4_nl_byteswap(void *blocks, size_t n) {
 const gk_kernel_row gk_krow_iq4_nl = {
     .type = GK_TYPE_IQ4_NL,
     .vec_dot_type = GK_TYPE_Q8_0,
-    .to_float = GK_ISA3(iq4_nl_tof),
+    .to_float = GK_DOT2(iq4_nl_tof),
     .quantize = GK_DOT2(iq4_nl_quant),
     .vec_dot = GK_DOT2(iq4_nl_dot),
     .validate = iq4_nl_validate,

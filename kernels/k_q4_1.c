@@ -91,7 +91,23 @@ GK_INLINE void q4_1_tof_impl(const void *vx, float *y, int64_t k) {
         }
     }
 }
-GK_KFNV(q4_1_tof, GK_P_TOF, GK_A_TOF)
+static void q4_1_tof_scalar GK_P_TOF { q4_1_tof_impl GK_A_TOF; }
+#if GK_X86
+GK_TARGET_AVX2 static void q4_1_tof_avx2 GK_P_TOF {
+    const uint8_t *x = (const uint8_t *)vx;
+    for (int64_t ib = 0; ib < k / 32; ib++) {
+        const uint8_t *b = x + ib * QB;
+        const __m256 d = _mm256_set1_ps(gk_h2f_f16c(b)), m = _mm256_set1_ps(gk_h2f_f16c(b + 2));
+        const __m256i q = gk_nibbles32(b + 4);
+        const __m128i lo = _mm256_castsi256_si128(q), hi = _mm256_extracti128_si256(q, 1);
+        const __m128i parts[4] = {lo, _mm_srli_si128(lo, 8), hi, _mm_srli_si128(hi, 8)};
+        for (int k8 = 0; k8 < 4; k8++) {
+            const __m256 v = _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(parts[k8]));
+            _mm256_storeu_ps(y + ib * 32 + 8 * k8, _mm256_add_ps(_mm256_mul_ps(v, d), m));
+        }
+    }
+}
+#endif
 
 GK_INLINE float q4_1_dot_impl(int64_t n, const void *vw, const void *va) {
     const uint8_t *w = (const uint8_t *)vw, *a = (const uint8_t *)va;
@@ -137,7 +153,7 @@ static void q4_1_byteswap(void *blocks, size_t n) {
 const gk_kernel_row gk_krow_q4_1 = {
     .type = GK_TYPE_Q4_1,
     .vec_dot_type = GK_TYPE_Q8_1,
-    .to_float = GK_ISA3(q4_1_tof),
+    .to_float = GK_DOT2(q4_1_tof),
     .quantize = GK_ISA3(q4_1_quant),
     .vec_dot = GK_DOT2(q4_1_dot),
     .validate = q4_1_validate,

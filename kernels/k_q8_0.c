@@ -95,7 +95,17 @@ GK_INLINE void q8_0_tof_impl(const void *vx, float *y, int64_t k) {
         for (int j = 0; j < 32; ++j) y[ib * 32 + j] = (float)q[j] * d;
     }
 }
-GK_KFNV(q8_0_tof, GK_P_TOF, GK_A_TOF)
+static void q8_0_tof_scalar GK_P_TOF { q8_0_tof_impl GK_A_TOF; }
+#if GK_X86
+GK_TARGET_AVX2 static void q8_0_tof_avx2 GK_P_TOF {
+    const uint8_t *x = (const uint8_t *)vx;
+    for (int64_t ib = 0; ib < k / 32; ib++) {
+        const uint8_t *b = x + ib * QB;
+        gk_store_i8x32_mul(_mm256_loadu_si256((const __m256i *)(b + 2)), _mm256_set1_ps(gk_h2f_f16c(b)),
+                           y + ib * 32);
+    }
+}
+#endif
 
 GK_INLINE float q8_0_dot_impl(int64_t n, const void *vw, const void *va) {
     const uint8_t *w = (const uint8_t *)vw, *a = (const uint8_t *)va;
@@ -133,7 +143,7 @@ static void q8_0_byteswap(void *blocks, size_t n) {
 const gk_kernel_row gk_krow_q8_0 = {
     .type = GK_TYPE_Q8_0,
     .vec_dot_type = GK_TYPE_Q8_0,
-    .to_float = GK_ISA3(q8_0_tof),
+    .to_float = GK_DOT2(q8_0_tof),
     .quantize = GK_ISA3(q8_0_quant),
     .from_float = GK_ISA3(q8_0_fromf),
     .vec_dot = GK_DOT2(q8_0_dot),

@@ -291,6 +291,14 @@ GK_TARGET_AVX2 static inline __m256i gk_dot_u8_i32(__m256i x, __m256i y) {
         return gk_hsum_ps(_mm256_add_ps(acc0, acc1)) + (summs0 + summs1);                   \
     }
 
+/* 32 int8 lanes -> 32 floats times d (one multiply per value, as the scalar code). */
+GK_TARGET_AVX2 static inline void gk_store_i8x32_mul(__m256i q, __m256 d, float *y) {
+    const __m128i lo = _mm256_castsi256_si128(q), hi = _mm256_extracti128_si256(q, 1);
+    _mm256_storeu_ps(y, _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(lo)), d));
+    _mm256_storeu_ps(y + 8, _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_srli_si128(lo, 8))), d));
+    _mm256_storeu_ps(y + 16, _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(hi)), d));
+    _mm256_storeu_ps(y + 24, _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_srli_si128(hi, 8))), d));
+}
 /* A 16-entry int8 table in both 128-bit lanes, for _mm256_shuffle_epi8 lookups. */
 GK_TARGET_AVX2 static inline __m256i gk_table16(const int8_t *t) {
     const __m128i v = _mm_loadu_si128((const __m128i *)t);
