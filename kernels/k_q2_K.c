@@ -25,14 +25,11 @@ GK_KQ_INLINE void q2_K_finish(const float *x, uint8_t *o, uint8_t *L) {
                                       (L[j + l + 96] << 6));
 }
 
-GK_KQ_INLINE void q2_K_ref_block(const float *x, uint8_t *o) {
-    uint8_t L[256], Laux[16];
-    float weights[16], mins[16], scales[16];
+/* After the searches: the reference path's 4-bit scales and mins, then requantize. */
+GK_KQ_INLINE void q2_K_ref_post(const float *x, uint8_t *o, uint8_t *L, const float *scales,
+                                const float *mins) {
     float max_scale = 0, max_min = 0;
     for (int j = 0; j < 16; ++j) {
-        for (int l = 0; l < 16; ++l) weights[l] = fabsf(x[16 * j + l]);
-        scales[j] = gk_kq_make_qkx2_quants(16, 3, x + 16 * j, weights, L + 16 * j, &mins[j], Laux,
-                                           -0.5f, 0.1f, 15, 1);
         if (scales[j] > max_scale) max_scale = scales[j];
         if (mins[j] > max_min) max_min = mins[j];
     }
@@ -54,8 +51,31 @@ GK_KQ_INLINE void q2_K_ref_block(const float *x, uint8_t *o) {
     q2_K_finish(x, o, L);
 }
 
+/* After the searches: the imatrix path's make_qp_quants scales, then requantize. */
+GK_KQ_INLINE void q2_K_imat_post(const float *x, uint8_t *o, uint8_t *L, float *scales,
+                                 float *mins, const float *sw) {
+    uint8_t Ls[16], Lm[16];
+    float dm = gk_kq_make_qp_quants(16, 15, scales, Ls, sw);
+    float mm = gk_kq_make_qp_quants(16, 15, mins, Lm, sw);
+    gk_st16(o + 80, gk_f32_to_f16(dm));
+    gk_st16(o + 82, gk_f32_to_f16(mm));
+    for (int j = 0; j < 16; ++j) o[j] = (uint8_t)(Ls[j] | (Lm[j] << 4));
+    q2_K_finish(x, o, L);
+}
+
+GK_KQ_INLINE void q2_K_ref_block(const float *x, uint8_t *o) {
+    uint8_t L[256], Laux[16];
+    float weights[16], mins[16], scales[16];
+    for (int j = 0; j < 16; ++j) {
+        for (int l = 0; l < 16; ++l) weights[l] = fabsf(x[16 * j + l]);
+        scales[j] = gk_kq_make_qkx2_quants(16, 3, x + 16 * j, weights, L + 16 * j, &mins[j], Laux,
+                                           -0.5f, 0.1f, 15, 1);
+    }
+    q2_K_ref_post(x, o, L, scales, mins);
+}
+
 GK_KQ_INLINE void q2_K_imat_block(const float *x, uint8_t *o, const float *qw) {
-    uint8_t L[256], Laux[16], Ls[16], Lm[16];
+    uint8_t L[256], Laux[16];
     float mins[16], scales[16], sw[16], weight[16];
     float sumx2 = 0;
     for (int j = 0; j < 256; ++j) sumx2 += x[j] * x[j];
@@ -69,16 +89,49 @@ GK_KQ_INLINE void q2_K_imat_block(const float *x, uint8_t *o, const float *qw) {
         scales[j] = gk_kq_make_qkx3_quants(16, 3, x + 16 * j, weight, L + 16 * j, &mins[j], Laux,
                                            -0.9f, 0.05f, 36, 0);
     }
-    float dm = gk_kq_make_qp_quants(16, 15, scales, Ls, sw);
-    float mm = gk_kq_make_qp_quants(16, 15, mins, Lm, sw);
-    gk_st16(o + 80, gk_f32_to_f16(dm));
-    gk_st16(o + 82, gk_f32_to_f16(mm));
-    for (int j = 0; j < 16; ++j) o[j] = (uint8_t)(Ls[j] | (Lm[j] << 4));
-    q2_K_finish(x, o, L);
+    q2_K_imat_post(x, o, L, scales, mins, sw);
 }
 
+#if GK_X86
+/* Both paths with the searches of 8 sub-blocks at a time lane-parallel (identical bytes). */
+GK_TARGET_AVX2 static void q2_K_block_simd(const float *x, uint8_t *o, const float *qw) {
+    uint8_t L[256];
+    float xt[128], wt[128], mins[16], scales[16], sw[16];
+    float sigma2 = 0;
+    if (qw) {
+        float sumx2 = 0;
+        for (int j = 0; j < 256; ++j) sumx2 += x[j] * x[j];
+        sigma2 = sumx2 / 256;
+    }
+    for (int g = 0; g < 2; ++g) {
+        gk_kq_transpose8(16, x + 128 * g, xt);
+        if (qw) {
+            float qwt[128];
+            gk_kq_transpose8(16, qw + 128 * g, qwt);
+            const __m256 s2 = _mm256_set1_ps(sigma2);
+            __m256 s = _mm256_setzero_ps();
+            for (int l = 0; l < 16; ++l) {
+                const __m256 xv = _mm256_loadu_ps(xt + 8 * l);
+                const __m256 w = _mm256_mul_ps(_mm256_loadu_ps(qwt + 8 * l),
+                                               _mm256_sqrt_ps(_mm256_add_ps(s2, _mm256_mul_ps(xv, xv))));
+                _mm256_storeu_ps(wt + 8 * l, w);
+                s = _mm256_add_ps(s, w);
+            }
+            _mm256_storeu_ps(sw + 8 * g, s);
+            gk_kq_qkx_x8(16, 3, xt, wt, L + 128 * g, scales + 8 * g, mins + 8 * g, -0.9f, 0.05f, 36, 0, 1);
+        } else {
+            for (int l = 0; l < 16; ++l)
+                _mm256_storeu_ps(wt + 8 * l, gk_kq_abs8(_mm256_loadu_ps(xt + 8 * l)));
+            gk_kq_qkx_x8(16, 3, xt, wt, L + 128 * g, scales + 8 * g, mins + 8 * g, -0.5f, 0.1f, 15, 1, 0);
+        }
+    }
+    if (qw) q2_K_imat_post(x, o, L, scales, mins, sw);
+    else q2_K_ref_post(x, o, L, scales, mins);
+}
+#endif
+
 GK_KQ_INLINE size_t q2_K_quant_body(const float *x, void *vy, int64_t nrows, int64_t n_per_row,
-                                    const float *imatrix) {
+                                    const float *imatrix, int simd) {
     if (n_per_row <= 0 || nrows < 0 || n_per_row % 256) return 0;
     const int64_t nb = n_per_row / 256;
     uint8_t *y = (uint8_t *)vy;
@@ -86,13 +139,21 @@ GK_KQ_INLINE size_t q2_K_quant_body(const float *x, void *vy, int64_t nrows, int
         for (int64_t i = 0; i < nb; i++) {
             const float *xb = x + r * n_per_row + i * 256;
             uint8_t *o = y + (r * nb + i) * QB;
+#if GK_X86
+            if (simd) {
+                q2_K_block_simd(xb, o, imatrix ? imatrix + i * 256 : NULL);
+                continue;
+            }
+#else
+            (void)simd;
+#endif
             if (imatrix) q2_K_imat_block(xb, o, imatrix + i * 256);
             else q2_K_ref_block(xb, o);
         }
     }
     return (size_t)(nrows * nb * QB);
 }
-GK_KQ_FN(size_t, q2_K_quant, GK_KQ_P_QUANT, GK_KQ_A_QUANT)
+GK_KQ_QUANT_ISA(q2_K)
 
 GK_KQ_INLINE void q2_K_tof_body(const void *vx, float *y, int64_t k) {
     const uint8_t *x = (const uint8_t *)vx;

@@ -108,17 +108,7 @@ GK_KQ_INLINE size_t q5_K_quant_body(const float *x, void *vy, int64_t nrows, int
     return (size_t)(nrows * nb * QB);
 }
 
-static size_t q5_K_quant_scalar GK_KQ_P_QUANT {
-    return q5_K_quant_body(x, vy, nrows, n_per_row, imatrix, 0);
-}
-#if GK_X86
-GK_TARGET_AVX2 static size_t q5_K_quant_avx2 GK_KQ_P_QUANT {
-    return q5_K_quant_body(x, vy, nrows, n_per_row, imatrix, 1);
-}
-GK_TARGET_AVX512 static size_t q5_K_quant_avx512 GK_KQ_P_QUANT {
-    return q5_K_quant_body(x, vy, nrows, n_per_row, imatrix, 1);
-}
-#endif
+GK_KQ_QUANT_ISA(q5_K)
 
 GK_KQ_INLINE void q5_K_tof_body(const void *vx, float *y, int64_t k) {
     const uint8_t *x = (const uint8_t *)vx;

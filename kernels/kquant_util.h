@@ -50,6 +50,25 @@
 #define GK_KQ_ISA3(name) {name##_scalar, NULL, NULL}
 #endif
 
+/* quantize entries NAME_quant_scalar / _avx2 / _avx512 calling NAME_quant_body(.., simd 0|1) */
+#if GK_X86
+#define GK_KQ_QUANT_ISA(name)                                                            \
+    static size_t name##_quant_scalar GK_KQ_P_QUANT {                                  \
+        return name##_quant_body(x, vy, nrows, n_per_row, imatrix, 0);                 \
+    }                                                                                  \
+    GK_TARGET_AVX2 static size_t name##_quant_avx2 GK_KQ_P_QUANT {                     \
+        return name##_quant_body(x, vy, nrows, n_per_row, imatrix, 1);                 \
+    }                                                                                  \
+    GK_TARGET_AVX512 static size_t name##_quant_avx512 GK_KQ_P_QUANT {                 \
+        return name##_quant_body(x, vy, nrows, n_per_row, imatrix, 1);                 \
+    }
+#else
+#define GK_KQ_QUANT_ISA(name)                                                            \
+    static size_t name##_quant_scalar GK_KQ_P_QUANT {                                  \
+        return name##_quant_body(x, vy, nrows, n_per_row, imatrix, 0);                 \
+    }
+#endif
+
 #define GK_KQ_P_TOF (const void *vx, float *y, int64_t k)
 #define GK_KQ_A_TOF (vx, y, k)
 #define GK_KQ_P_QUANT \
