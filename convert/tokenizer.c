@@ -650,7 +650,9 @@ static gk_status chat_template(builder *b) {
         for (size_t i = 0; i < n; i++) {
             const json_t *e = json_array_get(ct, i);
             const json_t *nm = json_object_get(e, "name"), *tp = json_object_get(e, "template");
-            if (!json_is_string(nm) || !json_is_string(tp) || !json_string_length(nm)) continue;
+            /* names beyond 200 bytes are skipped: keys stay short and distinct */
+            if (!json_is_string(nm) || !json_is_string(tp) || !json_string_length(nm) || json_string_length(nm) > 200)
+                continue;
             size_t l = json_string_length(nm);
             char *clean = gk_arena_strdup(&b->priv->arena, json_string_value(nm), l);
             if (!clean) return oom(b);
@@ -663,7 +665,7 @@ static gk_status chat_template(builder *b) {
             for (size_t j = 0; j < nn; j++) dup |= names[j].len == l && !memcmp(names[j].ptr, clean, l);
             if (dup) continue;
             char key[300];
-            snprintf(key, sizeof key, "tokenizer.chat_template.%.250s", clean);
+            snprintf(key, sizeof key, "tokenizer.chat_template.%s", clean);
             gk_status st = kv_str(b, key, json_string_value(tp), json_string_length(tp));
             if (st) return st;
             names[nn].ptr = clean;
