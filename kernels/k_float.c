@@ -250,10 +250,45 @@ GK_TARGET_AVX512 static size_t bf16_quant_avx512(const float *x, void *y, int64_
     bf16_conv_avx512(x, y, nr * n);
     return (size_t)(nr * n) * 2;
 }
+/* AVX-512: 16 lanes, four accumulators. */
+GK_TARGET_AVX512 static inline __m512 ld_f16x16(const uint8_t *p) {
+    return _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)p));
+}
+GK_TARGET_AVX512 static inline __m512 ld_bf16x16(const uint8_t *p) {
+    return _mm512_castsi512_ps(
+        _mm512_slli_epi32(_mm512_cvtepu16_epi32(_mm256_loadu_si256((const __m256i *)p)), 16));
+}
+GK_TARGET_AVX512 static inline __m512 ld_f32x16(const uint8_t *p) {
+    return _mm512_loadu_ps((const float *)p);
+}
+#define GK_DOT512(name, LD, ES, TOF)                                                          \
+    GK_TARGET_AVX512 static float name(int64_t n, const void *vw, const void *va) {          \
+        const uint8_t *w = (const uint8_t *)vw, *a = (const uint8_t *)va;                     \
+        __m512 s0 = _mm512_setzero_ps(), s1 = s0, s2 = s0, s3 = s0;                           \
+        int64_t i = 0;                                                                        \
+        for (; i + 64 <= n; i += 64) {                                                        \
+            s0 = _mm512_fmadd_ps(LD(w + (ES) * i), LD(a + (ES) * i), s0);                     \
+            s1 = _mm512_fmadd_ps(LD(w + (ES) * (i + 16)), LD(a + (ES) * (i + 16)), s1);       \
+            s2 = _mm512_fmadd_ps(LD(w + (ES) * (i + 32)), LD(a + (ES) * (i + 32)), s2);       \
+            s3 = _mm512_fmadd_ps(LD(w + (ES) * (i + 48)), LD(a + (ES) * (i + 48)), s3);       \
+        }                                                                                     \
+        for (; i + 16 <= n; i += 16) s0 = _mm512_fmadd_ps(LD(w + (ES) * i), LD(a + (ES) * i), s0); \
+        float s = _mm512_reduce_add_ps(_mm512_add_ps(_mm512_add_ps(s0, s1), _mm512_add_ps(s2, s3))); \
+        for (; i < n; i++) s += TOF(w + (ES) * i) * TOF(a + (ES) * i);                        \
+        return s;                                                                             \
+    }
+static inline float tof_f32p(const uint8_t *p) { return gk_ldf(p); }
+static inline float tof_f16p(const uint8_t *p) { return gk_f16_to_f32(gk_ld16(p)); }
+static inline float tof_bf16p(const uint8_t *p) { return gk_bf16_to_f32(gk_ld16(p)); }
+GK_DOT512(f32_dot_avx512, ld_f32x16, 4, tof_f32p)
+GK_DOT512(f16_dot_avx512, ld_f16x16, 2, tof_f16p)
+GK_DOT512(bf16_dot_avx512, ld_bf16x16, 2, tof_bf16p)
+#define DOT512(name) name##_avx512
 #define F16_AVX2(name) name##_avx2
 #define BF16_AVX512(name) name##_avx512
 #else
 #define F16_AVX2(name) NULL
+#define DOT512(name) NULL
 #define BF16_AVX512(name) NULL
 #define f32_dot_avx2 NULL
 #define bf16_dot_avx2 NULL
@@ -266,7 +301,7 @@ const gk_kernel_row gk_krow_f32 = {
     .to_float = {f32_tof, NULL, NULL},
     .quantize = {f32_quant, NULL, NULL},
     .from_float = {f32_fromf, NULL, NULL},
-    .vec_dot = {f32_dot_scalar, f32_dot_avx2, NULL},
+    .vec_dot = {f32_dot_scalar, f32_dot_avx2, DOT512(f32_dot)},
     .validate = f32_validate,
     .byteswap = swap4,
     .dot_tol = 1e-5,
@@ -277,7 +312,7 @@ const gk_kernel_row gk_krow_f16 = {
     .to_float = {f16_tof_scalar, F16_AVX2(f16_tof), NULL},
     .quantize = {f16_quant_scalar, F16_AVX2(f16_quant), NULL},
     .from_float = {f16_conv_scalar, F16_AVX2(f16_conv), NULL},
-    .vec_dot = {f16_dot_scalar, F16_AVX2(f16_dot), NULL},
+    .vec_dot = {f16_dot_scalar, F16_AVX2(f16_dot), DOT512(f16_dot)},
     .validate = f16_validate,
     .byteswap = swap2,
     .dot_tol = 1e-5,
@@ -288,7 +323,7 @@ const gk_kernel_row gk_krow_bf16 = {
     .to_float = GK_ISA3(bf16_tof),
     .quantize = {bf16_quant_scalar, bf16_quant_avx2, BF16_AVX512(bf16_quant)},
     .from_float = GK_ISA3(bf16_conv),
-    .vec_dot = {bf16_dot_scalar, bf16_dot_avx2, NULL},
+    .vec_dot = {bf16_dot_scalar, bf16_dot_avx2, DOT512(bf16_dot)},
     .validate = bf16_validate,
     .byteswap = swap2,
     .dot_tol = 1e-5,
