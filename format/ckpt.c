@@ -30,9 +30,16 @@ static int cmp_str(const void *a, const void *b) {
     return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
+/* Binary search: the files are sorted by name before any lookup. */
 static int64_t find_cfile(const gk_ckpt *c, const char *name) {
-    for (uint64_t i = 0; i < c->priv->n_cf; i++)
-        if (strcmp(c->priv->cf[i].name, name) == 0) return (int64_t)i;
+    uint64_t lo = 0, hi = c->priv->n_cf;
+    while (lo < hi) {
+        uint64_t mid = lo + (hi - lo) / 2;
+        int d = strcmp(c->priv->cf[mid].name, name);
+        if (d == 0) return (int64_t)mid;
+        if (d < 0) lo = mid + 1;
+        else hi = mid;
+    }
     return -1;
 }
 

@@ -269,15 +269,7 @@ gk_status gk_ckpt_archive_scan(gk_ckpt *c, gk_err *err) {
             free(np);
             continue;
         }
-        for (uint64_t i = 0; i < p->n_cf; i++)
-            if (strcmp(p->cf[i].member, np) == 0) {
-                rc = gk_err_set(err, GK_E_BAD_ARCHIVE, "%s: member '%s' appears twice", p->path, np);
-                break;
-            }
-        if (rc != GK_OK) {
-            free(np);
-            break;
-        }
+        /* (a member twice is found after sorting, in ckpt.c, without a quadratic search) */
         if (p->n_cf == cap) {
             cap = cap ? cap * 2 : 16;
             gk_cfile *nc = realloc(p->cf, cap * sizeof *nc);
@@ -381,9 +373,19 @@ gk_status gk_ckpt_archive_stream(gk_ckpt *c, size_t chunk, gk_ckpt_chunk_fn fn, 
         int depth = 0, regular = 0, eof;
         rc = next_entry(a, p->path, &e, &np, &depth, &regular, &eof, err);
         if (rc != GK_OK || eof) break;
+        /* Parts are sorted by name and share one prefix, so their members are sorted too. */
         int64_t part = -1;
-        for (uint32_t i = 0; rc == GK_OK && regular && i < c->n_parts; i++)
-            if (strcmp(p->cf[p->part_file[i]].member, np) == 0) part = i;
+        uint32_t lo = 0, hi = regular ? c->n_parts : 0;
+        while (lo < hi) {
+            uint32_t mid = lo + (hi - lo) / 2;
+            int d = strcmp(p->cf[p->part_file[mid]].member, np);
+            if (d == 0) {
+                part = mid;
+                break;
+            }
+            if (d < 0) lo = mid + 1;
+            else hi = mid;
+        }
         free(np);
         if (rc != GK_OK) break;
         if (part < 0) continue;
