@@ -211,6 +211,41 @@ static void test_config(void) {
                 &c, &a, &e) == GK_E_BAD_JSON); /* duplicate key */
 }
 
+/* Every single-byte change and every truncation of a real config.json: parsed or refused,
+ * never a crash, and what parses is consistent. */
+static void test_config_sweep(void) {
+    size_t n = 0;
+    char *cfg = (char *)gk_test_read_file(gk_test_data("stories260K-hf-f32/config.json"), &n);
+    CHECK(cfg != NULL);
+    if (!cfg) return;
+    char *m = malloc(n + 1);
+    static const char subst[] = {'0', '9', '-', '"', '}', '[', 'n', 'e', '.', ' ', '\xff'};
+    unsigned parsed = 0, refused = 0;
+    for (size_t cut = 0; cut <= n; cut++) {
+        for (size_t k = 0; k <= sizeof subst; k++) {
+            memcpy(m, cfg, n);
+            size_t len = n;
+            if (k == sizeof subst) len = cut;          /* truncation */
+            else if (cut < n) m[cut] = subst[k];
+            else continue;
+            gk_cv_config c;
+            const gk_cv_arch *a = NULL;
+            gk_err e = {0};
+            if (gk_cv_config_parse(m, len, &c, &a, &e) == GK_OK) {
+                parsed++;
+                CHECK(a && c.hidden_size && c.n_head && c.n_head_kv && c.head_dim && c.n_layer &&
+                      c.n_head % c.n_head_kv == 0 && c.rms_norm_eps > 0 && c.rope_theta > 0);
+            } else {
+                refused++;
+                CHECK(e.msg[0] != 0);
+            }
+        }
+    }
+    CHECK(parsed > 0 && refused > 0);
+    free(m);
+    free(cfg);
+}
+
 static void test_overrides(void) {
     gk_kv kv;
     char buf[256];
@@ -429,6 +464,7 @@ static void test_hostile(const gk_kctx *k) {
 int main(void) {
     test_permutation();
     test_config();
+    test_config_sweep();
     test_overrides();
     gk_kctx k;
     gk_err e = {0};

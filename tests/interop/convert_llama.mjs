@@ -138,6 +138,30 @@ for (const [arch, extra] of [["LlamaForCausalLM", []], ["LlamaForCausalLM", ["--
   }
 }
 
+// llama3 rope scaling: a generated rope_freqs.weight that llama.cpp accepts; linear scaling KVs
+for (const [kind, scaling] of [["llama3", { rope_type: "llama3", factor: 8.0, low_freq_factor: 1.0,
+  high_freq_factor: 4.0, original_max_position_embeddings: 64 }], ["linear", { rope_type: "linear", factor: 2.0 }]]) {
+  const dir = path.join(tmp, `rope-${kind}`);
+  try {
+    gk("example-checkpoint", dir);
+    const cfgPath = path.join(dir, "config.json");
+    const cfg = JSON.parse(fs.readFileSync(cfgPath, "utf8"));
+    cfg.rope_scaling = scaling;
+    fs.writeFileSync(cfgPath, JSON.stringify(cfg, null, 2));
+    const plan = gk("convert", dir, "--dry-run");
+    const want = kind === "llama3" ? /rope_freqs\.weight\s+gen\s+-> f32\s+8\s/ : /llama\.rope\.scaling\.type\s+str\s+"linear"/;
+    if (!want.test(plan)) fail(`rope ${kind}: plan lacks ${want}`);
+    const out = path.join(tmp, `rope-${kind}.gguf`);
+    gk("convert", dir, "--type", "f32", "-o", out);
+    const l = await logitsOf(out, [1, 300, 301, 302]);
+    const finite = l.every(Number.isFinite);
+    console.log(`rope ${kind}: loaded, finite ${finite}`);
+    if (!finite) fail(`rope ${kind}: logits not finite`);
+  } catch (e) {
+    fail(`rope ${kind}: ${e.stderr || e.message}`);
+  }
+}
+
 // other output types on a checkpoint wide enough for 256-element blocks
 {
   const dir = path.join(tmp, "wide");
