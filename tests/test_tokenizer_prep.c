@@ -13,6 +13,7 @@
 #include "testutil.h"
 #include "tok_hf.h"
 #include "tok_internal.h"
+#include "unicode_table.h"
 
 #include <jansson.h>
 #include <stdlib.h>
@@ -386,8 +387,15 @@ int main(int argc, char **argv) {
     }
     gk_gguf_close(spm);
 
-    json_t *doc = json_pack("{s:o, s:I, s:o, s:s%}", "strings", strings, "n_vocab_strings", (json_int_t)n_vocab_strings,
-                            "cases", cases, "chktxt", gk_tok_chktxt, gk_tok_chktxt_len);
+    /* the generated Unicode table, for a cross-check against the JS engine's ICU data */
+    json_t *uni = json_array();
+    for (unsigned i = 0; i < gk_uni_n_ranges; i++)
+        json_array_append_new(uni, json_pack("[I, I, i]", (json_int_t)gk_uni_ranges[i].lo, (json_int_t)gk_uni_ranges[i].hi,
+                                             (int)gk_uni_ranges[i].cls));
+
+    json_t *doc = json_pack("{s:o, s:I, s:o, s:s%, s:o, s:s}", "strings", strings, "n_vocab_strings",
+                            (json_int_t)n_vocab_strings, "cases", cases, "chktxt", gk_tok_chktxt, gk_tok_chktxt_len,
+                            "unicode", uni, "unicode_version", gk_uni_version);
     snprintf(path, sizeof path, "%s/cases.json", out);
     CHECK(doc && json_dump_file(doc, path, JSON_INDENT(1)) == 0);
     json_decref(doc);

@@ -109,6 +109,33 @@ for (const c of doc.cases) {
   for (const b of bad.slice(0, 10)) console.log(b);
   await model.dispose();
 }
+// The generated Unicode table (convert/unicode_table.c) against the JS engine's own Unicode
+// data: major category and White_Space for every code point. Code points the engine gives a
+// category where our table has none (other/unassigned) are counted apart: additions of a newer
+// Unicode version than the table's.
+{
+  const cls = new Uint8Array(0x110000);
+  for (const [lo, hi, c] of doc.unicode) cls.fill(c, lo, hi + 1);
+  const cats = [[1, /\p{L}/u], [2, /\p{M}/u], [3, /\p{N}/u], [4, /\p{P}/u], [5, /\p{S}/u], [6, /\p{Z}/u]];
+  const ws = /\p{White_Space}/u;
+  let bad = 0, newer = 0;
+  const examples = [];
+  for (let cp = 0; cp < 0x110000; cp++) {
+    if (cp >= 0xD800 && cp <= 0xDFFF) continue;
+    const ch = String.fromCodePoint(cp);
+    let js = 0;
+    for (const [v, re] of cats) if (re.test(ch)) { js = v; break; }
+    const jsws = ws.test(ch) ? 8 : 0;
+    const ours = (cls[cp] & 7) === 7 ? 0 : cls[cp] & 7, oursws = cls[cp] & 8; // 7: other (Cc) with White_Space
+    if (js === ours && jsws === oursws) continue;
+    if (ours === 0 && js !== 0 && jsws === oursws) { newer++; continue; } // unassigned in our version
+    bad++;
+    if (examples.length < 5) examples.push(`U+${cp.toString(16).toUpperCase()} ours ${cls[cp]} js ${js | jsws}`);
+  }
+  console.log(`Unicode table (${doc.unicode_version}) vs ${process.versions.icu ? "ICU " + process.versions.icu + ", Unicode " + process.versions.unicode : "JS"}: ` +
+              `${bad} code points differ` + (newer ? `, ${newer} assigned only in the engine's newer Unicode` : "") + (examples.length ? ": " + examples.join("; ") : ""));
+  if (bad) failures++;
+}
 fs.rmSync(out, {recursive: true, force: true});
 console.log(failures ? `FAIL: ${failures} case(s) differ` : "PASS");
 process.exit(failures ? 1 : 0);
