@@ -12,7 +12,7 @@
 static const uint32_t types[] = {GK_TYPE_F32,  GK_TYPE_F16,    GK_TYPE_BF16,   GK_TYPE_Q4_0,
                                  GK_TYPE_Q4_1, GK_TYPE_Q5_0,   GK_TYPE_Q5_1,   GK_TYPE_Q8_0,
                                  GK_TYPE_Q8_1, GK_TYPE_IQ4_NL, GK_TYPE_IQ4_XS, GK_TYPE_MXFP4,
-                                 GK_TYPE_NVFP4};
+                                 GK_TYPE_NVFP4, GK_TYPE_Q1_0,   GK_TYPE_Q2_0};
 
 static uint64_t rs;
 static double urand(void) {
