@@ -222,6 +222,9 @@ void gk_cv_plan_print(const gk_cv_plan *p, const gk_cv_source *src, FILE *f);
 gk_status gk_cv_parse_kv_override(const char *item, gk_kv *kv, char *store, size_t store_cap,
                                   gk_err *err);
 
+/* general.size_label from a parameter count, as gguf-py rounds it ("260K", "6.7B"). */
+void gk_cv_size_label(uint64_t n_params, char *buf, size_t cap);
+
 /* Q/K rotary permutation (format-facts §9.2): the input row that output row r comes from. */
 uint64_t gk_cv_permute_src_row(uint64_t r, uint64_t rows, uint32_t n_heads);
 /* rope_freqs for llama3 scaling (§9.1), n = head_dim/2 values. */

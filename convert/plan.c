@@ -494,6 +494,24 @@ static int ignored(const gk_cv_arch *a, const char *name) {
     return 0;
 }
 
+/* gguf-py's model_weight_count_rounded_notation (min_digits 2): 260032 -> "260K",
+ * 6738415616 -> "6.7B", 1100048384 -> "1.1B". */
+void gk_cv_size_label(uint64_t n, char *buf, size_t cap) {
+    double v;
+    const char *suf;
+    if (n > 1000000000000ull) { v = (double)n * 1e-12; suf = "T"; }
+    else if (n > 1000000000ull) { v = (double)n * 1e-9; suf = "B"; }
+    else if (n > 1000000ull) { v = (double)n * 1e-6; suf = "M"; }
+    else { v = (double)n * 1e-3; suf = "K"; }
+    char r[32];
+    snprintf(r, sizeof r, "%.0f", nearbyint(v));     /* Python round(): half to even */
+    const char *d = r;
+    while (*d == '0') d++;
+    int fix = 2 - (int)strlen(d);
+    if (fix < 0) fix = 0;
+    snprintf(buf, cap, "%.*f%s", fix, v, suf);
+}
+
 static gk_status build_kvs(pbuild *b, kvlist *l, const gk_cv_plan_opts *o, gk_err *err) {
     const gk_cv_plan *p = b->p;
     const gk_cv_config *c = &p->cfg;
@@ -503,6 +521,9 @@ static gk_status build_kvs(pbuild *b, kvlist *l, const gk_cv_plan_opts *o, gk_er
     r |= kv_str(l, "general.architecture", A);
     r |= kv_str(l, "general.type", "model");
     r |= kv_str(l, "general.name", name);
+    char label[32];
+    gk_cv_size_label(p->n_params, label, sizeof label);
+    r |= kv_str(l, "general.size_label", label);
     r |= kv_archu32(l, A, "block_count", c->n_layer);
     r |= kv_archu32(l, A, "context_length", c->context_length);
     r |= kv_archu32(l, A, "embedding_length", c->hidden_size);

@@ -246,6 +246,20 @@ static void test_config_sweep(void) {
     free(cfg);
 }
 
+static void test_size_label(void) {
+    char b[32];
+    gk_cv_size_label(260032, b, sizeof b);
+    CHECK(!strcmp(b, "260K"));
+    gk_cv_size_label(6738415616ull, b, sizeof b);
+    CHECK(!strcmp(b, "6.7B"));
+    gk_cv_size_label(1100048384ull, b, sizeof b);
+    CHECK(!strcmp(b, "1.1B"));
+    gk_cv_size_label(134515008ull, b, sizeof b);
+    CHECK(!strcmp(b, "135M"));
+    gk_cv_size_label(70553706496ull, b, sizeof b);
+    CHECK(!strcmp(b, "71B"));
+}
+
 static void test_overrides(void) {
     gk_kv kv;
     char buf[256];
@@ -455,6 +469,7 @@ static void test_hostile(const gk_kctx *k) {
     CHECKF(gk_cv_plan_build(src, &po, k, &p, &e) == GK_OK, "%s", e.msg);
     if (p) {
         CHECK(p->kv[2].val.type == GK_V_STR && p->kv[2].val.str.len == 7);
+        CHECK(!strncmp(p->kv[3].key.ptr, "general.size_label", p->kv[3].key.len));
         CHECK(p->kv[p->n_kv - 1].val.type == GK_V_I32 && p->kv[p->n_kv - 1].val.v.i32 == -3);
         gk_cv_plan_free(p);
     }
@@ -465,6 +480,7 @@ int main(void) {
     test_permutation();
     test_config();
     test_config_sweep();
+    test_size_label();
     test_overrides();
     gk_kctx k;
     gk_err e = {0};
