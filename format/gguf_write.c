@@ -96,6 +96,7 @@ static gk_status flush(gk_writer *w, gk_err *err) {
 
 static gk_status emit(gk_writer *w, const void *data, size_t n, gk_err *err) {
     const uint8_t *p = data;
+    if (!n) return GK_OK;
     w->pos += n;
     if (w->is_mem) {
         if (n > SIZE_MAX - w->mem_len) goto oom;

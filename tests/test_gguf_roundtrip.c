@@ -84,6 +84,8 @@ static void synth_build(synth *s, int v1, uint32_t align) {
     add_kv(s, "a.bool", arr(GK_V_BOOL, 3, s->a_b));
     add_kv(s, "a.str", arr(GK_V_STR, 3, s->strs));
     add_kv(s, "a.empty", arr(GK_V_I32, 0, NULL));
+    add_kv(s, "a.empty_u8", arr(GK_V_U8, 0, NULL));
+    add_kv(s, "a.empty_str", arr(GK_V_STR, 0, NULL));
     if (!v1) {
         add_kv(s, "a.u64", arr(GK_V_U64, 3, s->a_u64));
         add_kv(s, "a.i64", arr(GK_V_I64, 3, s->a_i64));
