@@ -48,12 +48,10 @@ GK_KQ_INLINE void q3_K_finish(const float *x, uint8_t *o, int8_t *L) {
                                       (L[j + l + 96] << 6));
 }
 
-GK_KQ_INLINE void q3_K_ref_block(const float *x, uint8_t *o) {
-    int8_t L[256];
-    float scales[16];
+/* After the reference searches: the 6-bit scales, d, requantize. */
+GK_KQ_INLINE void q3_K_ref_post(const float *x, uint8_t *o, int8_t *L, const float *scales) {
     float max_scale = 0, amax = 0;
     for (int j = 0; j < 16; ++j) {
-        scales[j] = gk_kq_make_q3_quants(16, 4, x + 16 * j, L + 16 * j, 1);
         float scale = fabsf(scales[j]);
         if (scale > amax) { amax = scale; max_scale = scales[j]; }
     }
@@ -73,8 +71,27 @@ GK_KQ_INLINE void q3_K_ref_block(const float *x, uint8_t *o) {
     q3_K_finish(x, o, L);
 }
 
+GK_KQ_INLINE void q3_K_ref_block(const float *x, uint8_t *o) {
+    int8_t L[256];
+    float scales[16];
+    for (int j = 0; j < 16; ++j) scales[j] = gk_kq_make_q3_quants(16, 4, x + 16 * j, L + 16 * j, 1);
+    q3_K_ref_post(x, o, L, scales);
+}
+
+/* After the imatrix searches: the scales by make_qx_quants(16, 32, .., sw), requantize. */
+GK_KQ_INLINE void q3_K_imat_post(const float *x, uint8_t *o, int8_t *L, const float *scales,
+                                 const float *sw) {
+    int8_t Ls[16];
+    float d_block = gk_kq_make_qx_quants(16, 32, scales, Ls, 1, sw);
+    int l6[16];
+    for (int j = 0; j < 16; ++j) l6[j] = Ls[j];
+    q3_K_pack_scales(l6, o + 96);
+    gk_st16(o + 108, gk_f32_to_f16(d_block));
+    q3_K_finish(x, o, L);
+}
+
 GK_KQ_INLINE void q3_K_imat_block(const float *x, uint8_t *o, const float *qw) {
-    int8_t L[256], Ls[16];
+    int8_t L[256];
     float scales[16], weight[16], sw[16];
     float sumx2 = 0;
     for (int j = 0; j < 256; ++j) sumx2 += x[j] * x[j];
@@ -87,16 +104,47 @@ GK_KQ_INLINE void q3_K_imat_block(const float *x, uint8_t *o, const float *qw) {
         sw[j] = sumw;
         scales[j] = gk_kq_make_qx_quants(16, 4, x + 16 * j, L + 16 * j, 1, weight);
     }
-    float d_block = gk_kq_make_qx_quants(16, 32, scales, Ls, 1, sw);
-    int l6[16];
-    for (int j = 0; j < 16; ++j) l6[j] = Ls[j];
-    q3_K_pack_scales(l6, o + 96);
-    gk_st16(o + 108, gk_f32_to_f16(d_block));
-    q3_K_finish(x, o, L);
+    q3_K_imat_post(x, o, L, scales, sw);
 }
 
+#if GK_X86
+/* Both paths with the searches of 8 sub-blocks at a time lane-parallel (identical bytes). */
+GK_TARGET_AVX2 static void q3_K_block_simd(const float *x, uint8_t *o, const float *qw) {
+    int8_t L[256];
+    float scales[16], sw[16], xt[128], wt[128], qwt[128];
+    float sigma2 = 0;
+    if (qw) {
+        float sumx2 = 0;
+        for (int j = 0; j < 256; ++j) sumx2 += x[j] * x[j];
+        sigma2 = 2 * sumx2 / 256;
+    }
+    for (int g = 0; g < 2; ++g) {
+        gk_kq_transpose8(16, x + 128 * g, xt);
+        if (!qw) {   /* the scalar search is faster here: most sub-blocks stop after a pass */
+            for (int j = 0; j < 8; ++j)
+                scales[8 * g + j] = gk_kq_make_q3_quants(16, 4, x + 128 * g + 16 * j, L + 128 * g + 16 * j, 1);
+            continue;
+        }
+        gk_kq_transpose8(16, qw + 128 * g, qwt);
+        const __m256 s2 = _mm256_set1_ps(sigma2);
+        __m256 s = _mm256_setzero_ps();
+        for (int l = 0; l < 16; ++l) {
+            const __m256 xv = _mm256_loadu_ps(xt + 8 * l);
+            const __m256 w = _mm256_mul_ps(_mm256_loadu_ps(qwt + 8 * l),
+                                           _mm256_sqrt_ps(_mm256_add_ps(s2, _mm256_mul_ps(xv, xv))));
+            _mm256_storeu_ps(wt + 8 * l, w);
+            s = _mm256_add_ps(s, w);
+        }
+        _mm256_storeu_ps(sw + 8 * g, s);
+        gk_kq_qx_x8(16, 4, xt, wt, L + 128 * g, scales + 8 * g);
+    }
+    if (qw) q3_K_imat_post(x, o, L, scales, sw);
+    else q3_K_ref_post(x, o, L, scales);
+}
+#endif
+
 GK_KQ_INLINE size_t q3_K_quant_body(const float *x, void *vy, int64_t nrows, int64_t n_per_row,
-                                    const float *imatrix) {
+                                    const float *imatrix, int simd) {
     if (n_per_row <= 0 || nrows < 0 || n_per_row % 256) return 0;
     const int64_t nb = n_per_row / 256;
     uint8_t *y = (uint8_t *)vy;
@@ -104,13 +152,21 @@ GK_KQ_INLINE size_t q3_K_quant_body(const float *x, void *vy, int64_t nrows, int
         for (int64_t i = 0; i < nb; i++) {
             const float *xb = x + r * n_per_row + i * 256;
             uint8_t *o = y + (r * nb + i) * QB;
+#if GK_X86
+            if (simd) {
+                q3_K_block_simd(xb, o, imatrix ? imatrix + i * 256 : NULL);
+                continue;
+            }
+#else
+            (void)simd;
+#endif
             if (imatrix) q3_K_imat_block(xb, o, imatrix + i * 256);
             else q3_K_ref_block(xb, o);
         }
     }
     return (size_t)(nrows * nb * QB);
 }
-GK_KQ_FN(size_t, q3_K_quant, GK_KQ_P_QUANT, GK_KQ_A_QUANT)
+GK_KQ_QUANT_ISA(q3_K)
 
 GK_KQ_INLINE void q3_K_tof_body(const void *vx, float *y, int64_t k) {
     const uint8_t *x = (const uint8_t *)vx;

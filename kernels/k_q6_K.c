@@ -6,15 +6,11 @@
 
 #define QB 210
 
-/* One super-block; qw = NULL for the reference path. */
-GK_KQ_INLINE void q6_K_block(const float *x, uint8_t *o, const float *qw) {
-    int8_t L[256];
-    float scales[16];
+/* After the sub-block searches: the int8 scales, d, requantize and pack. */
+GK_KQ_INLINE void q6_K_post(const float *x, uint8_t *o, int8_t *L, const float *scales) {
     float max_scale = 0, max_abs_scale = 0;
     for (int ib = 0; ib < 16; ++ib) {
-        const float scale = gk_kq_make_qx_quants(16, 32, x + 16 * ib, L + 16 * ib, 1,
-                                                 qw ? qw + 16 * ib : NULL);
-        scales[ib] = scale;
+        const float scale = scales[ib];
         const float abs_scale = fabsf(scale);
         if (abs_scale > max_abs_scale) {
             max_abs_scale = abs_scale;
@@ -57,18 +53,51 @@ GK_KQ_INLINE void q6_K_block(const float *x, uint8_t *o, const float *qw) {
     }
 }
 
+/* One super-block; qw = NULL for the reference path. */
+GK_KQ_INLINE void q6_K_block(const float *x, uint8_t *o, const float *qw) {
+    int8_t L[256];
+    float scales[16];
+    for (int ib = 0; ib < 16; ++ib)
+        scales[ib] = gk_kq_make_qx_quants(16, 32, x + 16 * ib, L + 16 * ib, 1, qw ? qw + 16 * ib : NULL);
+    q6_K_post(x, o, L, scales);
+}
+
+#if GK_X86
+/* The same with the searches of 8 sub-blocks at a time lane-parallel (identical bytes). */
+GK_TARGET_AVX2 static void q6_K_block_simd(const float *x, uint8_t *o, const float *qw) {
+    int8_t L[256];
+    float scales[16], xt[128], qwt[128];
+    for (int g = 0; g < 2; ++g) {
+        gk_kq_transpose8(16, x + 128 * g, xt);
+        if (qw) gk_kq_transpose8(16, qw + 128 * g, qwt);
+        gk_kq_qx_x8(16, 32, xt, qw ? qwt : NULL, L + 128 * g, scales + 8 * g);
+    }
+    q6_K_post(x, o, L, scales);
+}
+#endif
+
 GK_KQ_INLINE size_t q6_K_quant_body(const float *x, void *vy, int64_t nrows, int64_t n_per_row,
-                                    const float *imatrix) {
+                                    const float *imatrix, int simd) {
     if (n_per_row <= 0 || nrows < 0 || n_per_row % 256) return 0;
     const int64_t nb = n_per_row / 256;
     uint8_t *y = (uint8_t *)vy;
     for (int64_t r = 0; r < nrows; r++)
-        for (int64_t i = 0; i < nb; i++)
+        for (int64_t i = 0; i < nb; i++) {
+#if GK_X86
+            if (simd) {
+                q6_K_block_simd(x + r * n_per_row + i * 256, y + (r * nb + i) * QB,
+                                imatrix ? imatrix + i * 256 : NULL);
+                continue;
+            }
+#else
+            (void)simd;
+#endif
             q6_K_block(x + r * n_per_row + i * 256, y + (r * nb + i) * QB,
                        imatrix ? imatrix + i * 256 : NULL);
+        }
     return (size_t)(nrows * nb * QB);
 }
-GK_KQ_FN(size_t, q6_K_quant, GK_KQ_P_QUANT, GK_KQ_A_QUANT)
+GK_KQ_QUANT_ISA(q6_K)
 
 GK_KQ_INLINE void q6_K_tof_body(const void *vx, float *y, int64_t k) {
     const uint8_t *x = (const uint8_t *)vx;

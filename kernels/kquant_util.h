@@ -557,6 +557,112 @@ GK_KQ_AVX2 void gk_kq_qkx_x8(int n, int nmax, const float *xt, const float *wt, 
     gk_kq_store_L8(n, Lv, L, 0);
 }
 
+/* make_qx_quants(n, nmax, x, L, rmse_type 1, qw) for 8 sub-blocks (qwt NULL: weights x^2);
+ * L[n*j + i] as int8 codes (l + nmax, or 0 for an all-zero sub-block). */
+GK_KQ_AVX2 void gk_kq_qx_x8(int n, int nmax, const float *xt, const float *qwt, int8_t *L,
+                            float *scale_out) {
+    __m256i Lv[32], La[32];
+    const __m256 zero = _mm256_setzero_ps();
+    __m256 amax = zero, max = zero;
+    for (int i = 0; i < n; ++i) {
+        const __m256 x = _mm256_loadu_ps(xt + 8 * i), ax = gk_kq_abs8(x);
+        const __m256 m = _mm256_cmp_ps(ax, amax, _CMP_GT_OQ);
+        amax = _mm256_blendv_ps(amax, ax, m);
+        max = _mm256_blendv_ps(max, x, m);
+    }
+    const __m256 small = _mm256_cmp_ps(amax, _mm256_set1_ps(GK_KQ_EPS), _CMP_LT_OQ);
+    __m256 iscale = _mm256_div_ps(_mm256_set1_ps((float)-nmax), max);
+    __m256 sumlx = zero, suml2 = zero;
+    for (int i = 0; i < n; ++i) {
+        const __m256 x = _mm256_loadu_ps(xt + 8 * i);
+        const __m256 w = qwt ? _mm256_loadu_ps(qwt + 8 * i) : _mm256_mul_ps(x, x);
+        Lv[i] = gk_kq_clamp8(gk_kq_nearest8(_mm256_mul_ps(iscale, x)), -nmax, nmax - 1);
+        const __m256 lf = _mm256_cvtepi32_ps(Lv[i]);
+        sumlx = _mm256_add_ps(sumlx, _mm256_mul_ps(_mm256_mul_ps(w, x), lf));
+        suml2 = _mm256_add_ps(suml2, _mm256_mul_ps(_mm256_mul_ps(w, lf), lf));
+    }
+    __m256 scale = _mm256_and_ps(_mm256_cmp_ps(suml2, zero, _CMP_NEQ_UQ), _mm256_div_ps(sumlx, suml2));
+    __m256 best = _mm256_mul_ps(scale, sumlx);
+    for (int is = -9; is <= 9; ++is) {
+        if (is == 0) continue;
+        iscale = _mm256_div_ps(_mm256_set1_ps(-((float)nmax + 0.1f * (float)is)), max);
+        sumlx = suml2 = zero;
+        for (int i = 0; i < n; ++i) {
+            const __m256 x = _mm256_loadu_ps(xt + 8 * i);
+            const __m256 w = qwt ? _mm256_loadu_ps(qwt + 8 * i) : _mm256_mul_ps(x, x);
+            La[i] = gk_kq_clamp8(gk_kq_nearest8(_mm256_mul_ps(iscale, x)), -nmax, nmax - 1);
+            const __m256 lf = _mm256_cvtepi32_ps(La[i]);
+            sumlx = _mm256_add_ps(sumlx, _mm256_mul_ps(_mm256_mul_ps(w, x), lf));
+            suml2 = _mm256_add_ps(suml2, _mm256_mul_ps(_mm256_mul_ps(w, lf), lf));
+        }
+        const __m256 c = _mm256_and_ps(_mm256_cmp_ps(suml2, zero, _CMP_GT_OQ),
+                                       _mm256_cmp_ps(_mm256_mul_ps(sumlx, sumlx), _mm256_mul_ps(best, suml2), _CMP_GT_OQ));
+        if (_mm256_movemask_ps(c) == 0) continue;
+        const __m256i ci = _mm256_castps_si256(c);
+        for (int i = 0; i < n; ++i) Lv[i] = _mm256_blendv_epi8(Lv[i], La[i], ci);
+        scale = _mm256_blendv_ps(scale, _mm256_div_ps(sumlx, suml2), c);
+        best = _mm256_blendv_ps(best, _mm256_mul_ps(scale, sumlx), c);
+    }
+    const __m256i smalli = _mm256_castps_si256(small);
+    for (int i = 0; i < n; ++i) Lv[i] = _mm256_blendv_epi8(Lv[i], _mm256_set1_epi32(-nmax), smalli);
+    _mm256_storeu_ps(scale_out, _mm256_andnot_ps(small, scale));
+    gk_kq_store_L8(n, Lv, (uint8_t *)L, nmax);
+}
+
+/* make_q3_quants(n, nmax, x, L, do_rmse = 1) for 8 sub-blocks; lanes whose scalar loop would
+ * have stopped repeat a pass without changes, which leaves their state as it is. */
+GK_KQ_AVX2 void gk_kq_q3_x8(int n, int nmax, const float *xt, int8_t *L, float *scale_out) {
+    __m256i Lv[32];
+    const __m256 zero = _mm256_setzero_ps();
+    __m256 amax = zero, max = zero;
+    for (int i = 0; i < n; ++i) {
+        const __m256 x = _mm256_loadu_ps(xt + 8 * i), ax = gk_kq_abs8(x);
+        const __m256 m = _mm256_cmp_ps(ax, amax, _CMP_GT_OQ);
+        amax = _mm256_blendv_ps(amax, ax, m);
+        max = _mm256_blendv_ps(max, x, m);
+    }
+    const __m256 small = _mm256_cmp_ps(amax, _mm256_set1_ps(GK_KQ_EPS), _CMP_LT_OQ);
+    const __m256 iscale = _mm256_div_ps(_mm256_set1_ps((float)-nmax), max);
+    __m256 sumlx = zero, suml2 = zero;
+    for (int i = 0; i < n; ++i) {
+        const __m256 x = _mm256_loadu_ps(xt + 8 * i), w = _mm256_mul_ps(x, x);
+        Lv[i] = gk_kq_clamp8(gk_kq_nearest8(_mm256_mul_ps(iscale, x)), -nmax, nmax - 1);
+        const __m256 lf = _mm256_cvtepi32_ps(Lv[i]);
+        sumlx = _mm256_add_ps(sumlx, _mm256_mul_ps(_mm256_mul_ps(w, x), lf));
+        suml2 = _mm256_add_ps(suml2, _mm256_mul_ps(_mm256_mul_ps(w, lf), lf));
+    }
+    for (int itry = 0; itry < 5; ++itry) {
+        __m256 changed = zero;
+        for (int i = 0; i < n; ++i) {
+            const __m256 x = _mm256_loadu_ps(xt + 8 * i), w = _mm256_mul_ps(x, x);
+            const __m256 wx = _mm256_mul_ps(w, x);
+            const __m256 lf = _mm256_cvtepi32_ps(Lv[i]);
+            __m256 slx = _mm256_sub_ps(sumlx, _mm256_mul_ps(wx, lf));
+            const __m256 c1 = _mm256_cmp_ps(slx, zero, _CMP_GT_OQ);
+            __m256 sl2 = _mm256_sub_ps(suml2, _mm256_mul_ps(_mm256_mul_ps(w, lf), lf));
+            const __m256i nl = gk_kq_clamp8(gk_kq_nearest8(_mm256_div_ps(_mm256_mul_ps(x, sl2), slx)), -nmax, nmax - 1);
+            const __m256 c2 = _mm256_castsi256_ps(_mm256_xor_si256(_mm256_cmpeq_epi32(nl, Lv[i]), _mm256_set1_epi32(-1)));
+            const __m256 nlf = _mm256_cvtepi32_ps(nl);
+            slx = _mm256_add_ps(slx, _mm256_mul_ps(wx, nlf));
+            sl2 = _mm256_add_ps(sl2, _mm256_mul_ps(_mm256_mul_ps(w, nlf), nlf));
+            const __m256 c3 = _mm256_and_ps(
+                _mm256_cmp_ps(sl2, zero, _CMP_GT_OQ),
+                _mm256_cmp_ps(_mm256_mul_ps(_mm256_mul_ps(slx, slx), suml2),
+                              _mm256_mul_ps(_mm256_mul_ps(sumlx, sumlx), sl2), _CMP_GT_OQ));
+            const __m256 upd = _mm256_and_ps(_mm256_and_ps(c1, c2), c3);
+            Lv[i] = _mm256_blendv_epi8(Lv[i], nl, _mm256_castps_si256(upd));
+            sumlx = _mm256_blendv_ps(sumlx, slx, upd);
+            suml2 = _mm256_blendv_ps(suml2, sl2, upd);
+            changed = _mm256_or_ps(changed, upd);
+        }
+        if (_mm256_movemask_ps(changed) == 0) break;
+    }
+    const __m256i smalli = _mm256_castps_si256(small);
+    for (int i = 0; i < n; ++i) Lv[i] = _mm256_blendv_epi8(Lv[i], _mm256_set1_epi32(-nmax), smalli);
+    _mm256_storeu_ps(scale_out, _mm256_andnot_ps(small, _mm256_div_ps(sumlx, suml2)));
+    gk_kq_store_L8(n, Lv, (uint8_t *)L, nmax);
+}
+
 /* Transpose 8 sub-blocks of n (at x + n*j) into xt[8*i + j]. */
 GK_KQ_AVX2 void gk_kq_transpose8(int n, const float *x, float *xt) {
     for (int i = 0; i < n; ++i)
