@@ -1,9 +1,10 @@
 # Fuzz targets. Sorted first among tests/cmake/*.cmake so every area can call gk_fuzz_target.
 #
 # gk_fuzz_target(NAME SRC [LIBS...]): SRC defines LLVMFuzzerTestOneInput and exercises one parser.
-#  - Always: an executable NAME_replay (SRC + fuzz/fuzz_replay.c, linked with gk_format and LIBS)
+#  - Always: an executable replay_NAME (SRC + fuzz/fuzz_replay.c, linked with gk_format and LIBS)
 #    and a ctest NAME_replay that feeds it every file of tests/fuzz/corpus/<NAME without
-#    "fuzz_">/ (commit small seeds and every input the fuzzer found there).
+#    "fuzz_">/ (commit small seeds and every input the fuzzer found there). The executable's
+#    name does not start with fuzz_, so .ci/test's fuzz_* loop runs only libFuzzer binaries.
 #  - With GK_FUZZ=ON and clang: the libFuzzer binary NAME, built with
 #    -fsanitize=fuzzer,address,undefined over SRC and the format library's sources (so the parser
 #    itself is instrumented). Run it as `./NAME -max_total_time=60 <corpus dir>`.
@@ -15,10 +16,10 @@ endif()
 function(gk_fuzz_target name src)
   string(REGEX REPLACE "^fuzz_" "" short "${name}")
   set(corpus "${GK_FUZZ_DIR}/corpus/${short}")
-  add_executable(${name}_replay ${src} "${GK_FUZZ_DIR}/fuzz_replay.c")
-  target_include_directories(${name}_replay PRIVATE "${CMAKE_CURRENT_SOURCE_DIR}")
-  target_link_libraries(${name}_replay PRIVATE gk_format ${ARGN})
-  add_test(NAME ${name}_replay COMMAND ${name}_replay "${corpus}")
+  add_executable(replay_${name} ${src} "${GK_FUZZ_DIR}/fuzz_replay.c")
+  target_include_directories(replay_${name} PRIVATE "${CMAKE_CURRENT_SOURCE_DIR}")
+  target_link_libraries(replay_${name} PRIVATE gk_format ${ARGN})
+  add_test(NAME ${name}_replay COMMAND replay_${name} "${corpus}")
   set_tests_properties(${name}_replay PROPERTIES ENVIRONMENT "${GK_TEST_ENV}")
   if(GK_FUZZ AND CMAKE_C_COMPILER_ID MATCHES "Clang")
     get_target_property(fmt_srcs gk_format_obj SOURCES)

@@ -1,6 +1,7 @@
 /* Replays a fuzz target's corpus under ctest: every regular file of each directory given on the
  * command line (in name order) goes through LLVMFuzzerTestOneInput. A crash or trap fails the
- * test; an empty or missing corpus fails it too. Shared by every gk_fuzz_target. */
+ * test; an empty or missing corpus fails it too. Arguments starting with '-' are ignored.
+ * Shared by every gk_fuzz_target. */
 #ifndef _DEFAULT_SOURCE
 #define _DEFAULT_SOURCE
 #endif
@@ -44,6 +45,7 @@ int main(int argc, char **argv) {
     long files = 0;
     for (int a = 1; a < argc; a++) {
         struct stat sb;
+        if (argv[a][0] == '-') continue; /* libFuzzer-style flags are ignored */
         if (stat(argv[a], &sb) != 0) { fprintf(stderr, "%s: missing\n", argv[a]); return 1; }
         if (!S_ISDIR(sb.st_mode)) {
             if (run_file(argv[a]) != 0) { fprintf(stderr, "%s: unreadable\n", argv[a]); return 1; }
