@@ -37,6 +37,7 @@
         return name##_impl(x, vy, nrows, n_per_row, imatrix, 1);                              \
     }
 #define GK_DOT2(name) {name##_scalar, name##_avx2, NULL} /* AVX-512 uses the AVX2 kernel */
+#define GK_DOT3(name) {name##_scalar, name##_avx2, name##_avx512}
 #else
 #define GK_KFN(ret, name, params, args) \
     static ret name##_scalar params { return name##_impl args; }
@@ -46,6 +47,7 @@
 #define GK_KFN_QSIMD(name) \
     static size_t name##_scalar GK_P_QUANT { return name##_impl(x, vy, nrows, n_per_row, imatrix, 0); }
 #define GK_DOT2(name) {name##_scalar, NULL, NULL}
+#define GK_DOT3(name) {name##_scalar, NULL, NULL}
 #endif
 
 /* Standard parameter lists of the row function types (ggufkit.h "Kernels"). */
@@ -277,7 +279,7 @@ GK_TARGET_AVX2 static inline __m256i gk_dot_u8_i32(__m256i x, __m256i y) {
 /* A dot product over 32-blocks from a per-block step NAME##_blk(bw, ba, acc, &summs):
  * two blocks per iteration into two accumulators (vector and scalar), NAME_avx2. */
 #define GK_DOT_BLOCKS(name, QBW, QBA)                                                        \
-    GK_TARGET_AVX2 static float name##_avx2(int64_t n, const void *vw, const void *va) {    \
+    GK_TARGET_AVX2 GK_INLINE float name##_loop(int64_t n, const void *vw, const void *va) { \
         const uint8_t *w = (const uint8_t *)vw, *a = (const uint8_t *)va;                   \
         __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();                      \
         float summs0 = 0, summs1 = 0;                                                       \
@@ -289,6 +291,12 @@ GK_TARGET_AVX2 static inline __m256i gk_dot_u8_i32(__m256i x, __m256i y) {
         }                                                                                   \
         if (ib < nb) acc0 = name##_blk(w + ib * (QBW), a + ib * (QBA), acc0, &summs0);       \
         return gk_hsum_ps(_mm256_add_ps(acc0, acc1)) + (summs0 + summs1);                   \
+    }                                                                                       \
+    GK_TARGET_AVX2 static float name##_avx2(int64_t n, const void *vw, const void *va) {    \
+        return name##_loop(n, vw, va);                                                      \
+    }                                                                                       \
+    GK_TARGET_AVX512 static float name##_avx512(int64_t n, const void *vw, const void *va) {\
+        return name##_loop(n, vw, va);                                                      \
     }
 
 /* 32 int8 lanes -> 32 floats times d (one multiply per value, as the scalar code). */
