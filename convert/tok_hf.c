@@ -122,6 +122,28 @@ static gk_status load_pre(gk_hf_tok *t, const json_t *pt, int depth, gk_err *err
         t->byte_level = 1;
         return add_step(t, st, err);
     }
+    /* Digits, Punctuation and WhitespaceSplit are Splits with a fixed pattern:
+     *   Digits: char::is_numeric (= \p{N}) each (individual_digits) or in runs (Contiguous);
+     *   Punctuation: ASCII punctuation or \p{P}, each char on its own (Isolated only);
+     *   WhitespaceSplit: whitespace runs removed. */
+    const char *fixed = NULL;
+    if (!strcmp(type, "Digits"))
+        fixed = json_is_true(json_object_get(pt, "individual_digits")) ? "\\p{N}" : "\\p{N}+";
+    else if (!strcmp(type, "Punctuation")) {
+        const char *bh = jstr(pt, "behavior");
+        if (bh && strcmp(bh, "Isolated"))
+            return gk_err_set(err, GK_E_UNSUPPORTED, "tokenizer.json: Punctuation behavior '%s' is not supported", bh);
+        fixed = "[\\p{P}!-/:-@\\[-`{-~]";
+    } else if (!strcmp(type, "WhitespaceSplit")) {
+        fixed = "\\s+";
+        st.removed = 1;
+    }
+    if (fixed) {
+        st.kind = STEP_SPLIT;
+        gk_status s = gk_regex_compile(fixed, strlen(fixed), &st.re, err);
+        if (s) return s;
+        return add_step(t, st, err);
+    }
     if (!strcmp(type, "Split")) {
         st.kind = STEP_SPLIT;
         const json_t *pat = json_object_get(pt, "pattern");
@@ -486,24 +508,31 @@ static gk_status bpe_word(const gk_hf_tok *t, const char *w, size_t len, int32_t
 static gk_status encode_plain(const gk_hf_tok *t, const char *text, size_t len, int32_t **ids,
                               size_t *n_ids, gk_err *err) {
     if (!len) return GK_OK;
-    /* ByteLevel add_prefix_space: a leading space is part of the text the regex sees. */
-    char *buf = NULL;
-    int prefix = 0;
-    for (size_t s = 0; s < t->n_steps; s++)
-        if (t->steps[s].kind == STEP_BYTELEVEL && t->steps[s].add_prefix_space) prefix = 1;
-    if (prefix && text[0] != ' ') {
-        buf = malloc(len + 2);
-        if (!buf) return oom(err);
-        buf[0] = ' ';
-        memcpy(buf + 1, text, len);
-        text = buf;
-        len++;
-    }
+    char *buf = NULL;  /* the text with prefix spaces inserted, once a step adds them */
     pieces cur = {0}, next = {0};
     gk_status st = GK_OK;
     if (pieces_push(&cur, 0, len)) st = oom(err);
     for (size_t s = 0; s < t->n_steps && !st; s++) {
         const hf_step *sp = &t->steps[s];
+        if (sp->kind == STEP_BYTELEVEL && sp->add_prefix_space) {
+            /* HF: each current piece that does not start with a space gets one */
+            size_t need = 0;
+            for (size_t i = 0; i < cur.n; i++) need += cur.v[i].len + (text[cur.v[i].off] != ' ');
+            char *nb = malloc(need + 1);
+            if (!nb) { st = oom(err); break; }
+            size_t o = 0;
+            for (size_t i = 0; i < cur.n; i++) {
+                size_t start = o;
+                if (text[cur.v[i].off] != ' ') nb[o++] = ' ';
+                memcpy(nb + o, text + cur.v[i].off, cur.v[i].len);
+                o += cur.v[i].len;
+                cur.v[i].off = start;
+                cur.v[i].len = o - start;
+            }
+            free(buf);
+            buf = nb;
+            text = nb;
+        }
         if (!sp->re && !sp->literal) continue;
         next.n = 0;
         for (size_t i = 0; i < cur.n && !st; i++) {

@@ -4,7 +4,8 @@
  *
  * Supported: normalizer null (or NFC, treated as the identity: only use it on NFC text);
  * pre_tokenizer Split (Regex or String pattern, behavior Isolated or Removed, invert false),
- * ByteLevel (add_prefix_space, use_regex with the GPT-2 pattern), or a Sequence of those;
+ * ByteLevel (add_prefix_space, use_regex with the GPT-2 pattern), Digits, Punctuation
+ * (Isolated), WhitespaceSplit, or a Sequence of those;
  * model BPE (merges as "a b" strings or [a, b] pairs, ignore_merges, byte_fallback, unk_token);
  * added tokens (matched whole, before pre-tokenization); post_processor TemplateProcessing
  * (single), RobertaProcessing, BertProcessing, ByteLevel, or a Sequence of those.

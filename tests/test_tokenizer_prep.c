@@ -222,16 +222,27 @@ int main(int argc, char **argv) {
     static const char qwen2_pat[] =
         "(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|"
         "\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+";
+    /* the last two are checked against HF only (llama.cpp has no pre-tokenizer like them) */
     struct { const char *name, *force; json_t *pre; } variants[] = {
         {"gpt2", NULL, NULL},
         {"llama3", "llama-bpe", NULL},
         {"qwen2", "qwen2", NULL},
+        {"digits-punct", "gpt-2", NULL},
+        {"wssplit-digits", "gpt-2", NULL},
     };
+    enum { N_VARIANTS = sizeof variants / sizeof variants[0] };
     variants[0].pre = json_pack("{s:s, s:b, s:b, s:b}", "type", "ByteLevel", "add_prefix_space", 0, "trim_offsets", 1,
                                 "use_regex", 1);
     variants[1].pre = split_bytelevel(llama3_pat);
     variants[2].pre = split_bytelevel(qwen2_pat);
-    for (int v = 0; v < 3 && g2; v++) {
+    variants[3].pre = json_pack("{s:s, s:[{s:s, s:b}, {s:s, s:s}, {s:s, s:b, s:b, s:b}]}", "type", "Sequence",
+                                "pretokenizers", "type", "Digits", "individual_digits", 1, "type", "Punctuation",
+                                "behavior", "Isolated", "type", "ByteLevel", "add_prefix_space", 0, "trim_offsets", 1,
+                                "use_regex", 1);
+    variants[4].pre = json_pack("{s:s, s:[{s:s}, {s:s, s:b}, {s:s, s:b, s:b, s:b}]}", "type", "Sequence",
+                                "pretokenizers", "type", "WhitespaceSplit", "type", "Digits", "individual_digits", 0,
+                                "type", "ByteLevel", "add_prefix_space", 1, "trim_offsets", 1, "use_regex", 1);
+    for (int v = 0; v < N_VARIANTS && g2; v++) {
         json_t *tj = gpt2_tokenizer_json(g2, variants[v].pre);
         variants[v].pre = NULL;
         CHECK(tj != NULL);
@@ -287,6 +298,7 @@ int main(int argc, char **argv) {
             json_t *c = json_pack("{s:s, s:s, s:s, s:s, s:s, s:b, s:o, s:o}", "name", variants[v].name, "gguf", gp,
                                   "tokenizer", tjp, "pre", res->pre, "pre_hash", res->pre_hash, "add_bos", 0, "ours",
                                   ours, "ours_chktxt", chk);
+            if (v >= 3) json_object_set_new(c, "hf_only", json_true());
             if (v == 0) { /* also llama.cpp's own expected ids for the original GPT-2 vocab file */
                 json_object_set_new(c, "inp", json_string(gk_test_data("vocab/ggml-vocab-gpt-2.gguf.inp")));
                 json_object_set_new(c, "out", json_string(gk_test_data("vocab/ggml-vocab-gpt-2.gguf.out")));
