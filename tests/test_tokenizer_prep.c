@@ -101,7 +101,7 @@ static gk_status write_gguf(const char *path, const gk_gguf *arch_src, const cha
 }
 
 /* tokenizer.json for the GPT-2 vocabulary with a given pre-tokenizer. */
-static json_t *gpt2_tokenizer_json(const gk_gguf *g, json_t *pre_tokenizer) {
+static json_t *gpt2_tokenizer_json(const gk_gguf *g, json_t *pre_tokenizer, int ignore_merges) {
     const gk_value *toks = gk_gguf_get(g, "tokenizer.ggml.tokens", GK_V_ARR);
     const gk_value *merges = gk_gguf_get(g, "tokenizer.ggml.merges", GK_V_ARR);
     if (!toks || !merges || toks->arr.type != GK_V_STR || merges->arr.type != GK_V_STR) return NULL;
@@ -118,7 +118,7 @@ static json_t *gpt2_tokenizer_json(const gk_gguf *g, json_t *pre_tokenizer) {
                                            "normalized", 1, "special", 1));
     json_t *model = json_pack("{s:s, s:n, s:n, s:s, s:s, s:b, s:b, s:b, s:o, s:o}", "type", "BPE", "dropout",
                               "unk_token", "continuing_subword_prefix", "", "end_of_word_suffix", "", "fuse_unk", 0,
-                              "byte_fallback", 0, "ignore_merges", 0, "vocab", vocab, "merges", jm);
+                              "byte_fallback", 0, "ignore_merges", ignore_merges, "vocab", vocab, "merges", jm);
     json_t *bl = json_pack("{s:s, s:b, s:b, s:b}", "type", "ByteLevel", "add_prefix_space", 0, "trim_offsets", 1,
                            "use_regex", 1);
     return json_pack("{s:s, s:n, s:n, s:o, s:n, s:o, s:o, s:O, s:o}", "version", "1.0", "truncation", "padding",
@@ -243,7 +243,8 @@ int main(int argc, char **argv) {
                                 "pretokenizers", "type", "WhitespaceSplit", "type", "Digits", "individual_digits", 0,
                                 "type", "ByteLevel", "add_prefix_space", 1, "trim_offsets", 1, "use_regex", 1);
     for (int v = 0; v < N_VARIANTS && g2; v++) {
-        json_t *tj = gpt2_tokenizer_json(g2, variants[v].pre);
+        /* Llama 3's tokenizer.json sets ignore_merges (and llama.cpp's llama-bpe does the same) */
+        json_t *tj = gpt2_tokenizer_json(g2, variants[v].pre, v == 1);
         variants[v].pre = NULL;
         CHECK(tj != NULL);
         if (!tj) continue;
