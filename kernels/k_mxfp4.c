@@ -6,8 +6,19 @@
 
 #define QB 17
 
+#if GK_X86
+GK_TARGET_AVX2 static inline void mxfp4_block_avx2(const float *xb, uint8_t *qs, float d) {
+    __m256i v[4];
+    for (int k = 0; k < 4; k++) v[k] = gk_fp4_index8(_mm256_loadu_ps(xb + 8 * k), d);
+    gk_store_nibbles(v, qs);
+}
+#define MXFP4_SIMD_BLOCK(xb, qs, d) mxfp4_block_avx2(xb, qs, d)
+#else
+#define MXFP4_SIMD_BLOCK(xb, qs, d) ((void)0)
+#endif
+
 GK_INLINE size_t mxfp4_quant_impl(const float *x, void *vy, int64_t nrows, int64_t n_per_row,
-                                  const float *imatrix) {
+                                  const float *imatrix, int simd) {
     (void)imatrix;
     uint8_t *y = (uint8_t *)vy;
     const int64_t nb = nrows * (n_per_row / 32);
@@ -20,6 +31,10 @@ GK_INLINE size_t mxfp4_quant_impl(const float *x, void *vy, int64_t nrows, int64
         const uint8_t e = amax > 0.0f ? (uint8_t)gk_cvtt_u8(floorf(log2f(amax)) - 2 + 127) : 0;
         const float d = gk_e8m0_half(e);
         o[0] = e;
+        if (simd) {
+            MXFP4_SIMD_BLOCK(xb, o + 1, d);
+            continue;
+        }
         for (int j = 0; j < 16; ++j) {
             const int x0 = gk_best_index_fp4(xb[j], d);
             const int x1 = gk_best_index_fp4(xb[16 + j], d);
@@ -28,7 +43,7 @@ GK_INLINE size_t mxfp4_quant_impl(const float *x, void *vy, int64_t nrows, int64
     }
     return (size_t)(nb * QB);
 }
-GK_KFN(size_t, mxfp4_quant, GK_P_QUANT, GK_A_QUANT)
+GK_KFN_QSIMD(mxfp4_quant)
 
 GK_INLINE void mxfp4_tof_impl(const void *vx, float *y, int64_t k) {
     const uint8_t *x = (const uint8_t *)vx;

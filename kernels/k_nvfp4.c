@@ -7,8 +7,21 @@
 
 #define QB 36
 
+#if GK_X86
+GK_TARGET_AVX2 static inline void nvfp4_sub_avx2(const float *xb, uint8_t *qs, float d) {
+    const __m256i lo = gk_fp4_index8(_mm256_loadu_ps(xb), d);
+    const __m256i hi = gk_fp4_index8(_mm256_loadu_ps(xb + 8), d);
+    int32_t t[8];
+    _mm256_storeu_si256((__m256i *)t, _mm256_or_si256(lo, _mm256_slli_epi32(hi, 4)));
+    for (int j = 0; j < 8; ++j) qs[j] = (uint8_t)t[j];
+}
+#define NVFP4_SIMD_SUB(xb, qs, d) nvfp4_sub_avx2(xb, qs, d)
+#else
+#define NVFP4_SIMD_SUB(xb, qs, d) ((void)0)
+#endif
+
 GK_INLINE size_t nvfp4_quant_impl(const float *x, void *vy, int64_t nrows, int64_t n_per_row,
-                                  const float *imatrix) {
+                                  const float *imatrix, int simd) {
     (void)imatrix;
     uint8_t *y = (uint8_t *)vy;
     const int64_t nb = nrows * (n_per_row / 64);
@@ -22,6 +35,10 @@ GK_INLINE size_t nvfp4_quant_impl(const float *x, void *vy, int64_t nrows, int64
             const uint8_t ue = gk_fp32_to_ue4m3(amax / 6.0f);
             o[s] = ue;
             const float d = gk_ue4m3_half(ue);
+            if (simd) {
+                NVFP4_SIMD_SUB(xb, o + 4 + s * 8, d);
+                continue;
+            }
             for (int j = 0; j < 8; ++j) {
                 const int x0 = gk_best_index_fp4(xb[j], d);
                 const int x1 = gk_best_index_fp4(xb[8 + j], d);
@@ -31,7 +48,7 @@ GK_INLINE size_t nvfp4_quant_impl(const float *x, void *vy, int64_t nrows, int64
     }
     return (size_t)(nb * QB);
 }
-GK_KFN(size_t, nvfp4_quant, GK_P_QUANT, GK_A_QUANT)
+GK_KFN_QSIMD(nvfp4_quant)
 
 GK_INLINE void nvfp4_tof_impl(const void *vx, float *y, int64_t k) {
     const uint8_t *x = (const uint8_t *)vx;

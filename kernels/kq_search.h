@@ -457,6 +457,20 @@ GK_TARGET_AVX2 static inline uint32_t gk_bit4_mask(const __m256i *v) {
         m |= (uint32_t)_mm256_movemask_ps(_mm256_castsi256_ps(_mm256_slli_epi32(v[k], 27))) << (8 * k);
     return m;
 }
+/* gk_best_index_fp4 for 8 values at once: the same 16 candidates in the same order with the
+ * same strict `<`, per lane. */
+GK_TARGET_AVX2 static inline __m256i gk_fp4_index8(__m256 x, float e) {
+    const __m256 sign = _mm256_set1_ps(-0.0f);
+    __m256 best = _mm256_andnot_ps(sign, _mm256_sub_ps(_mm256_set1_ps(gk_kvalues_fp4[0] * e), x));
+    __m256i idx = _mm256_setzero_si256();
+    for (int i = 1; i < 16; i++) {
+        const __m256 err = _mm256_andnot_ps(sign, _mm256_sub_ps(_mm256_set1_ps(gk_kvalues_fp4[i] * e), x));
+        const __m256 lt = _mm256_cmp_ps(err, best, _CMP_LT_OQ);
+        best = _mm256_blendv_ps(best, err, lt);
+        idx = _mm256_blendv_epi8(idx, _mm256_set1_epi32(i), _mm256_castps_si256(lt));
+    }
+    return idx;
+}
 /* min and max of 32 values (NaN ignored), 0 if a zero of either sign could be involved: the
  * caller then uses the scalar loop, whose first-seen zero sign the lane order would not keep. */
 GK_TARGET_AVX2 static inline int gk_minmax32(const float *x, float *mn, float *mx) {
