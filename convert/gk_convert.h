@@ -144,6 +144,9 @@ typedef struct gk_cv_rule_tensor {
     const uint64_t *ne;            /* ggml order */
     uint32_t src_type;
     uint32_t index;                /* position in plan order */
+    /* context for mix rules (layer counts, n_gqa, whether output.weight exists, ...) */
+    const gk_cv_config *cfg;
+    const gk_cv_source *src;
 } gk_cv_rule_tensor;
 
 typedef struct gk_cv_type_rule {

@@ -385,7 +385,8 @@ static int type_writable(const gk_kctx *k, uint32_t t) {
 
 /* Chooses the type of an output tensor (rule + fallback) and sizes it. */
 static gk_status type_and_size(pbuild *b, gk_cv_out_tensor *o, gk_err *err) {
-    gk_cv_rule_tensor rt = {o->name, o->n_dims, o->ne, o->src_type, (uint32_t)(b->p->n_t - 1)};
+    gk_cv_rule_tensor rt = {o->name, o->n_dims, o->ne, o->src_type, (uint32_t)(b->p->n_t - 1),
+                            &b->p->cfg, b->src};
     char why[128] = "";
     uint32_t t = b->rule->choose(b->rule->ctx, &rt, why, sizeof why);
     o->wanted = t;

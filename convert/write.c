@@ -57,15 +57,23 @@ typedef struct wctx {
     struct timespec last;
 } wctx;
 
-static size_t esize(uint32_t t) {
+/* Bytes of one row of ne0 elements of source type t (0 if it cannot be read). */
+static uint64_t in_row_bytes(const gk_kctx *k, uint32_t t, uint64_t ne0) {
     switch (t) {
-    case GK_TYPE_F64: return 8;
-    case GK_TYPE_F32: return 4;
-    default: return 2;
+    case GK_TYPE_F64: return 8 * ne0;
+    case GK_TYPE_F32: return 4 * ne0;
+    case GK_TYPE_F16: case GK_TYPE_BF16: return 2 * ne0;
+    default: {
+        int ok = 1;
+        uint64_t b = gk_type_nbytes(t, ne0, &ok);
+        return ok && t < GK_TYPE_COUNT && k->fn[t].to_float ? b : 0;
+    }
     }
 }
 
-static void to_f32(uint32_t t, const uint8_t *in, float *out, uint64_t n) {
+/* Source rows to f32: plain float types here; any other type through its kernel (for plans
+ * whose sources are GGUF tensors, e.g. re-quantization). */
+static void to_f32(const gk_kctx *k, uint32_t t, const uint8_t *in, float *out, uint64_t n) {
     switch (t) {
     case GK_TYPE_F32: memcpy(out, in, n * 4); break;
     case GK_TYPE_F16:
@@ -82,13 +90,14 @@ static void to_f32(uint32_t t, const uint8_t *in, float *out, uint64_t n) {
             out[i] = gk_bf16_to_fp32(h);
         }
         break;
-    default:
+    case GK_TYPE_F64:
         for (uint64_t i = 0; i < n; i++) {
             double d;
             memcpy(&d, in + 8 * i, 8);
             out[i] = (float)d;
         }
         break;
+    default: k->fn[t].to_float(in, out, (int64_t)n); break;
     }
 }
 
@@ -163,10 +172,10 @@ static void task(void *ctx, int64_t ti, int thread) {
     if (o->xform == GK_XF_PERMUTE && o->n_dims == 1) {
         /* a permuted bias: one row, elements gathered in output order */
         float *tmp = f + ne0;
-        to_f32(st, in, tmp, ne0);
+        to_f32(c->k, st, in, tmp, ne0);
         for (uint64_t r = 0; r < ne0; r++) f[r] = tmp[gk_cv_permute_src_row(r, ne0, o->perm_heads)];
     } else {
-        to_f32(st, in, f, nr * ne0);
+        to_f32(c->k, st, in, f, nr * ne0);
     }
     from_f32(c->k, o->type, f, q, nr, ne0);
     gk_status s = GK_OK;
@@ -393,7 +402,11 @@ gk_status gk_cv_write(const gk_cv_plan *p, gk_cv_source *src, const gk_kctx *k,
             c.src2out[t->src] = (int64_t)i;
         }
         uint32_t st = t->src < 0 ? GK_TYPE_F32 : t->src_type;
-        wt->in_row_bytes = t->ne[0] * esize(st);
+        wt->in_row_bytes = in_row_bytes(k, st, t->ne[0]);
+        if (!wt->in_row_bytes) {
+            s = gk_err_set(err, GK_E_UNSUPPORTED, "tensor '%s': cannot read source type %u", t->name, st);
+            goto done;
+        }
         uint64_t rpt = chunk / (t->ne[0] * 4);
         if (rpt < 1) rpt = 1;
         if (rpt > t->n_rows) rpt = t->n_rows ? t->n_rows : 1;
