@@ -5,7 +5,8 @@
 //    on gguf-py's files; bf16 within 0.05 of llama2.c);
 //  - --split-max-tensors output loads as one model with the single file's logits;
 //  - example checkpoints ggufkit generates for Llama, Mistral, Qwen2 and Qwen3 (HF layout)
-//    convert to GGUF that llama.cpp loads and evaluates with finite logits;
+//    convert to GGUF whose llama.cpp logits match an independent forward pass over the HF
+//    checkpoint (f32 within 1e-3, q8_0 within 0.1);
 //  - archive sources (.tar.zst, .zip) give the same bytes as the directory.
 // Env: GGUFKIT_BIN, GGUFKIT_DATA; GGUFKIT_NPM_DIR or GGUFKIT_NPM_ENSURE (tests/npm/ensure.sh).
 import { execFileSync } from "node:child_process";
@@ -115,6 +116,109 @@ await checkStories("stories-bf16-sharded-f32", [bf16dir, "--type", "f32"], llama
   }
 }
 
+// An independent forward pass over the HF checkpoint itself (F32 safetensors, transformers'
+// semantics: rotate-half rotary on the HF Q/K layout, GQA, Qwen3's per-head q/k norms, biases,
+// SwiGLU), so a converted model must give the same logits in llama.cpp whatever the
+// architecture does to rotary and tensor names.
+function readSafetensors(file) {
+  const buf = fs.readFileSync(file);
+  const n = Number(buf.readBigUInt64LE(0));
+  const hdr = JSON.parse(buf.subarray(8, 8 + n).toString("utf8"));
+  const t = {};
+  for (const [name, v] of Object.entries(hdr)) {
+    if (name === "__metadata__") continue;
+    if (v.dtype !== "F32") throw new Error(`${name}: ${v.dtype}`);
+    const b = buf.subarray(8 + n + v.data_offsets[0], 8 + n + v.data_offsets[1]);
+    const a = new Float32Array(b.length / 4);
+    for (let i = 0; i < a.length; i++) a[i] = b.readFloatLE(4 * i);
+    t[name] = { shape: v.shape, data: a };
+  }
+  return t;
+}
+function refForward(dir, ids) {
+  const cfg = JSON.parse(fs.readFileSync(path.join(dir, "config.json"), "utf8"));
+  const W = readSafetensors(path.join(dir, "model.safetensors"));
+  const H = cfg.hidden_size, nh = cfg.num_attention_heads, nkv = cfg.num_key_value_heads;
+  const hd = cfg.head_dim ?? H / nh, eps = cfg.rms_norm_eps, theta = cfg.rope_theta ?? 10000;
+  const qwen3 = cfg.architectures[0] === "Qwen3ForCausalLM";
+  const w = (n) => W[n]?.data;
+  const rms = (x, g, off = 0, len = x.length) => {
+    let ss = 0;
+    for (let i = 0; i < len; i++) ss += x[off + i] * x[off + i];
+    const r = 1 / Math.sqrt(ss / len + eps);
+    for (let i = 0; i < len; i++) x[off + i] = x[off + i] * r * g[i];
+  };
+  const mv = (M, rows, cols, x, b) => {
+    const y = new Float64Array(rows);
+    for (let r = 0; r < rows; r++) {
+      let s = b ? b[r] : 0;
+      for (let c = 0; c < cols; c++) s += M[r * cols + c] * x[c];
+      y[r] = s;
+    }
+    return y;
+  };
+  const rope = (v, heads, pos) => {
+    const half = hd / 2;
+    for (let h = 0; h < heads; h++)
+      for (let i = 0; i < half; i++) {
+        const f = pos * Math.pow(theta, (-2 * i) / hd), c = Math.cos(f), s = Math.sin(f);
+        const a = v[h * hd + i], b = v[h * hd + i + half];
+        v[h * hd + i] = a * c - b * s;
+        v[h * hd + i + half] = b * c + a * s;
+      }
+  };
+  const T = ids.length, emb = w("model.embed_tokens.weight");
+  let xs = ids.map((id) => Float64Array.from(emb.subarray(id * H, (id + 1) * H)));
+  for (let L = 0; L < cfg.num_hidden_layers; L++) {
+    const p = `model.layers.${L}.`;
+    const K = [], V = [], out = [];
+    for (let t = 0; t < T; t++) {
+      const h = Float64Array.from(xs[t]);
+      rms(h, w(p + "input_layernorm.weight"));
+      const q = mv(w(p + "self_attn.q_proj.weight"), nh * hd, H, h, w(p + "self_attn.q_proj.bias"));
+      const k = mv(w(p + "self_attn.k_proj.weight"), nkv * hd, H, h, w(p + "self_attn.k_proj.bias"));
+      const v = mv(w(p + "self_attn.v_proj.weight"), nkv * hd, H, h, w(p + "self_attn.v_proj.bias"));
+      if (qwen3) {
+        for (let i = 0; i < nh; i++) rms(q, w(p + "self_attn.q_norm.weight"), i * hd, hd);
+        for (let i = 0; i < nkv; i++) rms(k, w(p + "self_attn.k_norm.weight"), i * hd, hd);
+      }
+      rope(q, nh, t);
+      rope(k, nkv, t);
+      K.push(k);
+      V.push(v);
+      const att = new Float64Array(nh * hd);
+      for (let i = 0; i < nh; i++) {
+        const g = Math.floor(i / (nh / nkv));
+        const sc = [];
+        for (let u = 0; u <= t; u++) {
+          let s = 0;
+          for (let d = 0; d < hd; d++) s += q[i * hd + d] * K[u][g * hd + d];
+          sc.push(s / Math.sqrt(hd));
+        }
+        const m = Math.max(...sc);
+        const e = sc.map((s) => Math.exp(s - m)), z = e.reduce((a, b) => a + b, 0);
+        for (let u = 0; u <= t; u++)
+          for (let d = 0; d < hd; d++) att[i * hd + d] += (e[u] / z) * V[u][g * hd + d];
+      }
+      out.push(mv(w(p + "self_attn.o_proj.weight"), H, nh * hd, att, w(p + "self_attn.o_proj.bias")));
+    }
+    xs = xs.map((x, t) => {
+      const y = x.map((v, i) => v + out[t][i]);
+      const h = Float64Array.from(y);
+      rms(h, w(p + "post_attention_layernorm.weight"));
+      const F = cfg.intermediate_size;
+      const g = mv(w(p + "mlp.gate_proj.weight"), F, H, h), u = mv(w(p + "mlp.up_proj.weight"), F, H, h);
+      const a = g.map((v, i) => (v / (1 + Math.exp(-v))) * u[i]);
+      const d = mv(w(p + "mlp.down_proj.weight"), H, F, a);
+      return y.map((v, i) => v + d[i]);
+    });
+  }
+  const x = xs[T - 1];
+  rms(x, w("model.norm.weight"));
+  const head = w("lm_head.weight") ?? emb;
+  return mv(head, head.length / H, H, x);
+}
+
 // generated checkpoints of every architecture in the table
 for (const [arch, extra] of [["LlamaForCausalLM", []], ["LlamaForCausalLM", ["--tied", "--bias"]],
   ["MistralForCausalLM", []], ["Qwen2ForCausalLM", []], ["Qwen3ForCausalLM", []],
@@ -126,12 +230,19 @@ for (const [arch, extra] of [["LlamaForCausalLM", []], ["LlamaForCausalLM", ["--
     try {
       gk("example-checkpoint", dir, "--arch", arch, ...extra);
       gk("convert", dir, "--type", type, "-o", out);
-      const l = await logitsOf(out, [1, 300, 301, 302]);
+      const toks = [1, 300, 301, 302, 303, 304];
+      const l = await logitsOf(out, toks);
       const finite = l.every(Number.isFinite);
-      let spread = 0;
-      for (const v of l) spread = Math.max(spread, Math.abs(v));
-      console.log(`${label} ${type}: loaded, ${l.length} logits, finite ${finite}, max |logit| ${spread.toFixed(3)}`);
-      if (!finite || spread === 0) fail(`${label} ${type}: logits not finite or all zero`);
+      const ref = refForward(dir, toks);
+      let worst = 0, spread = 0;
+      for (let i = 0; i < ref.length; i++) {
+        worst = Math.max(worst, Math.abs(l[i] - ref[i]));
+        spread = Math.max(spread, Math.abs(ref[i]));
+      }
+      const tol = type === "f32" ? 1e-3 : 0.1;  // q8_0: weights and activations quantized
+      console.log(`${label} ${type}: finite ${finite}, max |logit| ${spread.toFixed(3)}, ` +
+        `max |diff| vs the HF-layout reference ${worst.toExponential(2)} (tol ${tol})`);
+      if (!finite || !(worst <= tol)) fail(`${label} ${type}: logits differ from the reference forward pass`);
     } catch (e) {
       fail(`${label} ${type}: ${e.stderr || e.message}`);
     }
