@@ -186,7 +186,29 @@ GK_KQ_INLINE void q3_K_tof_body(const void *vx, float *y, int64_t k) {
         y += 256;
     }
 }
-GK_KQ_FN(void, q3_K_tof, GK_KQ_P_TOF, GK_KQ_A_TOF)
+#if GK_X86
+GK_KQ_AVX2 void q3_K_tof_simd(const void *vx, float *y, int64_t k) {
+    const uint8_t *x = (const uint8_t *)vx;
+    const __m256i one = _mm256_set1_epi8(1);
+    for (int64_t i = 0; i < k / 256; i++, y += 256) {
+        const uint8_t *b = x + i * QB;
+        const float d_all = gk_kq_h2f(b + 108);
+        int8_t sc[16];
+        gk_kq_q3_scales(b + 96, sc);
+        const __m256i hm = gk_kq_ld256(b);
+        for (int nn = 0; nn < 2; ++nn) {
+            const __m256i qs = gk_kq_ld256(b + 32 + 32 * nn);
+            for (int j = 0; j < 4; ++j) {
+                const __m256i hb = _mm256_and_si256(_mm256_srli_epi16(hm, 4 * nn + j), one);
+                const __m256i q = _mm256_or_si256(gk_kq_bits2(qs, j), _mm256_slli_epi16(hb, 2));
+                const int s = 8 * nn + 2 * j;
+                gk_kq_store32(y + 128 * nn + 32 * j, q, 4, d_all * sc[s], d_all * sc[s + 1]);
+            }
+        }
+    }
+}
+#endif
+GK_KQ_FN_SIMD(void, q3_K_tof, GK_KQ_P_TOF, GK_KQ_A_TOF)
 
 GK_KQ_INLINE float q3_K_dot_body(int64_t n, const void *vw, const void *va) {
     const uint8_t *w = (const uint8_t *)vw, *a = (const uint8_t *)va;

@@ -125,7 +125,29 @@ GK_KQ_INLINE void q6_K_tof_body(const void *vx, float *y, int64_t k) {
         }
     }
 }
-GK_KQ_FN(void, q6_K_tof, GK_KQ_P_TOF, GK_KQ_A_TOF)
+#if GK_X86
+GK_KQ_AVX2 void q6_K_tof_simd(const void *vx, float *y, int64_t k) {
+    const uint8_t *x = (const uint8_t *)vx;
+    const __m256i m4 = _mm256_set1_epi8(0xF), m2 = _mm256_set1_epi8(3);
+    for (int64_t i = 0; i < k / 256; i++, y += 256) {
+        const uint8_t *b = x + i * QB;
+        const float d = gk_kq_h2f(b + 208);
+        const int8_t *sc = (const int8_t *)(b + 192);
+        for (int h = 0; h < 2; ++h) {
+            const __m256i l0 = gk_kq_ld256(b + 64 * h), l1 = gk_kq_ld256(b + 64 * h + 32);
+            const __m256i qh = gk_kq_ld256(b + 128 + 32 * h);
+            for (int c = 0; c < 4; ++c) {
+                const __m256i l = (c & 1) ? l1 : l0;
+                const __m256i lo = (c >> 1) ? _mm256_and_si256(_mm256_srli_epi16(l, 4), m4) : _mm256_and_si256(l, m4);
+                const __m256i hi = _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(qh, 2 * c), m2), 4);
+                const int s = 8 * h + 2 * c;
+                gk_kq_store32(y + 128 * h + 32 * c, _mm256_or_si256(lo, hi), 32, d * sc[s], d * sc[s + 1]);
+            }
+        }
+    }
+}
+#endif
+GK_KQ_FN_SIMD(void, q6_K_tof, GK_KQ_P_TOF, GK_KQ_A_TOF)
 
 /* Per super-block isum = sum_j sc_j * sum((q-32)*a); result += (da*d)*isum. */
 GK_KQ_INLINE float q6_K_dot_body(int64_t n, const void *vw, const void *va) {

@@ -65,7 +65,6 @@ GK_KQ_INLINE void tq1_0_tof_body(const void *vx, float *y, int64_t k) {
         }
     }
 }
-GK_KQ_FN(void, tq1_0_tof, GK_KQ_P_TOF, GK_KQ_A_TOF)
 
 GK_KQ_INLINE float tq1_0_dot_body(int64_t n, const void *vw, const void *va) {
     const uint8_t *w = (const uint8_t *)vw, *a = (const uint8_t *)va;
@@ -130,6 +129,33 @@ GK_KQ_AVX2 float tq1_0_dot_simd(int64_t n, const void *vw, const void *va) {
 }
 #endif
 GK_KQ_FN_SIMD(float, tq1_0_dot, GK_KQ_P_DOT, GK_KQ_A_DOT)
+
+#if GK_X86
+GK_KQ_AVX2 void tq1_0_tof_simd(const void *vx, float *y, int64_t k) {
+    const uint8_t *x = (const uint8_t *)vx;
+    static const int pow3[5] = {1, 3, 9, 27, 81};
+    for (int64_t i = 0; i < k / 256; i++, y += 256) {
+        const uint8_t *b = x + i * QB;
+        const float d = gk_kq_h2f(b + 52);
+        const __m256i q0 = gk_kq_ld256(b);
+        const __m256i q1 = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)(b + 32)));
+        for (int t = 0; t < 5; ++t) gk_kq_store32(y + 32 * t, tq1_trits(q0, pow3[t]), 1, d, d);
+        for (int t = 0; t < 5; t += 2) {
+            if (t < 4) {
+                const __m256i v = _mm256_blend_epi32(tq1_trits(q1, pow3[t]), tq1_trits(q1, pow3[t + 1]), 0xF0);
+                gk_kq_store32(y + 160 + 16 * t, v, 1, d, d);
+            } else {
+                float tmp[32];
+                gk_kq_store32(tmp, tq1_trits(q1, pow3[t]), 1, d, d);
+                memcpy(y + 224, tmp, 16 * sizeof(float));
+            }
+        }
+        for (int t = 0; t < 4; ++t)
+            for (int j = 0; j < 4; ++j) y[240 + 4 * t + j] = (float)(tq1_trit(b[48 + j], t) - 1) * d;
+    }
+}
+#endif
+GK_KQ_FN_SIMD(void, tq1_0_tof, GK_KQ_P_TOF, GK_KQ_A_TOF)
 
 static int64_t tq1_0_validate(const void *data, size_t nbytes) {
     return gk_kq_validate_f16(data, nbytes, QB, 52, -1);

@@ -448,6 +448,17 @@ GK_KQ_AVX2 __m256i gk_kq_scale_pair(__m256i s8, int k) {
 GK_KQ_AVX2 __m256i gk_kq_scale_bcast(__m256i s8, int k) {
     return _mm256_shuffle_epi8(s8, _mm256_set1_epi16((short)((2 * k) | ((2 * k + 1) << 8))));
 }
+/* y[0..31] = s * (float)(q - off) per byte of q, s = s0 for the first 16 bytes, s1 after
+ * (one IEEE multiply per value, as the scalar code). */
+GK_KQ_AVX2 void gk_kq_store32(float *y, __m256i q, int off, float s0, float s1) {
+    const __m128i lo = _mm256_castsi256_si128(q), hi = _mm256_extracti128_si256(q, 1);
+    const __m256i o = _mm256_set1_epi32(off);
+    const __m256 v0 = _mm256_set1_ps(s0), v1 = _mm256_set1_ps(s1);
+    _mm256_storeu_ps(y, _mm256_mul_ps(v0, _mm256_cvtepi32_ps(_mm256_sub_epi32(_mm256_cvtepu8_epi32(lo), o))));
+    _mm256_storeu_ps(y + 8, _mm256_mul_ps(v0, _mm256_cvtepi32_ps(_mm256_sub_epi32(_mm256_cvtepu8_epi32(_mm_srli_si128(lo, 8)), o))));
+    _mm256_storeu_ps(y + 16, _mm256_mul_ps(v1, _mm256_cvtepi32_ps(_mm256_sub_epi32(_mm256_cvtepu8_epi32(hi), o))));
+    _mm256_storeu_ps(y + 24, _mm256_mul_ps(v1, _mm256_cvtepi32_ps(_mm256_sub_epi32(_mm256_cvtepu8_epi32(_mm_srli_si128(hi, 8)), o))));
+}
 /* Q4_K/Q5_K scales[12] -> 8 scales (bytes 0..7) and 8 mins (bytes 8..15), by 32-bit masks */
 GK_KQ_AVX2 __m128i gk_kq_q4k_scales16(const uint8_t *s) {
     uint32_t u[4];
