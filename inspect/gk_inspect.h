@@ -38,8 +38,8 @@ typedef struct gk_hash_opts {
     unsigned tensor_algos; /* bit (1u << gk_halgo) */
     unsigned model_algos;
     unsigned file_algos;
-    size_t chunk;          /* read size; 0 = 8 MiB */
-    int n_chunks;          /* ring slots; 0 = 4 */
+    size_t chunk;          /* read size; 0 = 4 MiB */
+    int n_chunks;          /* ring slots; 0 = 8 */
 } gk_hash_opts;
 
 typedef struct gk_hash_tensor {

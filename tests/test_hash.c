@@ -214,6 +214,14 @@ static void test_real(void) {
     CHECKF(gk_hash_model(src, &small, &b, &e) == GK_OK, "%s", e.msg);
     CHECK(same_result(&a, &b, al));
     CHECK(!memcmp(a.parts[0].d[GK_H_SHA256].b, b.parts[0].d[GK_H_SHA256].b, 32));
+    {   /* the independent-lanes mode gives the same results */
+        gk_hash_result d;
+        setenv("GGUFKIT_HASH_MODE", "indep", 1);
+        CHECKF(gk_hash_model(src, &small, &d, &e) == GK_OK, "%s", e.msg);
+        unsetenv("GGUFKIT_HASH_MODE");
+        CHECK(same_result(&a, &d, al) && !memcmp(a.parts[0].d[GK_H_SHA256].b, d.parts[0].d[GK_H_SHA256].b, 32));
+        gk_hash_result_free(&d);
+    }
     hex_is(&a.parts[0].d[GK_H_SHA256], GK_H_SHA256,
            "6b352babf61ddaa8a40464824f8bd478d4a3eb4537df31da637ca9fac3d4f91b", "q8_0 file");
     /* each tensor against a direct hash of the mapped bytes */
@@ -241,6 +249,54 @@ static void test_real(void) {
     CHECKF(gk_hash_model(hu_path(dir, "st-00002-of-00003.gguf"), &big, &sp, &e) == GK_OK, "%s", e.msg);
     CHECK(sp.n_parts == 3 && same_result(&a, &sp, al));
     gk_hash_result_free(&sp);
+    /* a swapped tensor: the data of two same-size tensors exchanged; both are named */
+    {
+        uint64_t n0 = 0, n1 = 0;
+        int64_t o0 = hu_tensor_off(src, "blk.0.attn_q.weight", &n0, NULL);
+        int64_t o1 = hu_tensor_off(src, "blk.1.attn_q.weight", &n1, NULL);
+        CHECK(o0 > 0 && o1 > 0 && n0 == n1);
+        size_t fsz = 0;
+        unsigned char *fb = gk_test_read_file(src, &fsz);
+        unsigned char *tmp = malloc((size_t)n0);
+        memcpy(tmp, fb + o0, (size_t)n0);
+        memmove(fb + o0, fb + o1, (size_t)n0);
+        memcpy(fb + o1, tmp, (size_t)n0);
+        const char *sw = hu_path(dir, "swap.gguf");
+        gk_test_write_file(sw, fb, fsz);
+        free(tmp);
+        free(fb);
+        gk_hash_result s;
+        CHECK(gk_hash_model(sw, &big, &s, &e) == GK_OK);
+        char *text = NULL;
+        size_t tl = 0;
+        FILE *f = open_memstream(&text, &tl);
+        gk_manifest_write(f, &a, &e);
+        fclose(f);
+        gk_check k = check_text(text, "swap.gguf", &s);
+        int named = 0;
+        for (size_t i = 0; i < k.n; i++)
+            if (k.f[i].kind == GK_CK_MISMATCH && k.f[i].scope == GK_MS_TENSOR &&
+                (!strcmp(k.f[i].name, "blk.0.attn_q.weight") || !strcmp(k.f[i].name, "blk.1.attn_q.weight")))
+                named++;
+        /* 2 tensors x 2 algorithms, the model x 2, the file sha256 */
+        CHECKF(named == 4 && k.n == 4 + 2 + 1, "swapped: %zu findings, %d named", k.n, named);
+        gk_check_free(&k);
+        free(text);
+        gk_hash_result_free(&s);
+    }
+    /* a bit flip in the header: the reader's rejection, no hashes */
+    {
+        const uint8_t flip = 0x7f;
+        hu_copy_edit(src, hu_path(dir, "hdr.gguf"), 17, &flip, 1, (size_t)-1);
+        gk_hash_result s;
+        CHECK(gk_hash_model(hu_path(dir, "hdr.gguf"), &big, &s, &e) != GK_OK && e.msg[0]);
+    }
+    /* a shortened split set cannot be hashed as a model */
+    {
+        unlink(hu_path(dir, "st-00003-of-00003.gguf"));
+        gk_hash_result s;
+        CHECK(gk_hash_model(hu_path(dir, "st-00001-of-00003.gguf"), &big, &s, &e) != GK_OK);
+    }
     gk_gguf_close(g);
     gk_hash_result_free(&a);
     gk_hash_result_free(&b);
@@ -254,5 +310,8 @@ int main(void) {
     if (gk_test_failures) return gk_test_result("test_hash");
     gk_test_data_dir(); /* the rest needs ../shared/data: skip (77) when absent, fail in CI */
     test_real();
+    char cmd[1200];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    if (!gk_test_failures && system(cmd) != 0) fprintf(stderr, "could not remove %s\n", dir);
     return gk_test_result("test_hash");
 }
