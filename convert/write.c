@@ -15,6 +15,7 @@
 
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -297,7 +298,13 @@ size_t gk_cv_split_path(char *buf, size_t cap, const char *out, uint32_t k, uint
     if (n <= 1) return (size_t)snprintf(buf, cap, "%s", out);
     size_t len = strlen(out);
     if (len > 5 && !strcmp(out + len - 5, ".gguf")) len -= 5;
-    return (size_t)snprintf(buf, cap, "%.*s-%05u-of-%05u.gguf", (int)len, out, k + 1, n);
+    char *prefix = malloc(len + 1);
+    if (!prefix) return SIZE_MAX;
+    memcpy(prefix, out, len);
+    prefix[len] = '\0';
+    size_t r = gk_split_path(buf, cap, prefix, k, n); /* llama_split_path's naming */
+    free(prefix);
+    return r;
 }
 
 static void set_kv_u16(gk_kv *kv, const char *key, uint16_t v) {
