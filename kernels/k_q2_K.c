@@ -43,7 +43,7 @@ GK_KQ_INLINE void q2_K_ref_post(const float *x, uint8_t *o, uint8_t *L, const fl
     }
     if (max_min > 0) {
         float iscale = 15.f / max_min;
-        for (int j = 0; j < 16; ++j) o[j] |= (uint8_t)(gk_nearest_int(iscale * mins[j]) << 4);
+        for (int j = 0; j < 16; ++j) o[j] |= (uint8_t)((unsigned)gk_nearest_int(iscale * mins[j]) << 4);
         gk_st16(o + 82, gk_f32_to_f16(max_min / 15.f));
     } else {
         gk_st16(o + 82, gk_f32_to_f16(0.f));

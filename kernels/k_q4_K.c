@@ -150,10 +150,13 @@ GK_KQ_INLINE float q4_K_dot_body(int64_t n, const void *vw, const void *va) {
     return sumf;
 }
 #if GK_X86
+/* Same integers as the scalar body; the per-block scaling is accumulated in a float vector
+ * (a different rounding order: within dot_tol, not bit-identical to scalar). */
 GK_KQ_AVX2 float q4_K_dot_simd(int64_t n, const void *vw, const void *va) {
     const uint8_t *w = (const uint8_t *)vw, *a = (const uint8_t *)va;
     const __m256i m4 = _mm256_set1_epi8(0xF);
-    float sumf = 0;
+    __m256 accf = _mm256_setzero_ps();
+    __m128 accm = _mm_setzero_ps();
     for (int64_t i = 0; i < n / 256; i++) {
         const uint8_t *bw = w + i * QB, *ba = a + i * 292;
         const __m128i sm = gk_kq_q4k_scales16(bw + 4);
@@ -169,18 +172,17 @@ GK_KQ_AVX2 float q4_K_dot_simd(int64_t n, const void *vw, const void *va) {
             acc = _mm256_add_epi32(acc, _mm256_madd_epi16(p0, gk_kq_scale_bcast(s8, 2 * c)));
             acc = _mm256_add_epi32(acc, _mm256_madd_epi16(p1, gk_kq_scale_bcast(s8, 2 * c + 1)));
         }
-        /* mins times bsums paired by twos */
         const __m256i bs = gk_kq_ld256(ba + 260);
         const __m128i pairs = _mm_hadd_epi16(_mm256_castsi256_si128(bs), _mm256_extracti128_si256(bs, 1));
         const __m128i mm = _mm_madd_epi16(_mm256_extracti128_si256(sc16, 1), pairs);
-        __m128i t = _mm_add_epi32(mm, _mm_shuffle_epi32(mm, 0x4E));
-        t = _mm_add_epi32(t, _mm_shuffle_epi32(t, 0xB1));
-        const int32_t summ = _mm_cvtsi128_si32(t);
-        const int32_t isum = gk_kq_hsum_i32(acc);
         const float da = gk_ldf(ba);
-        sumf += (da * gk_kq_h2f(bw)) * (float)isum - (da * gk_kq_h2f(bw + 2)) * (float)summ;
+        accf = _mm256_add_ps(accf, _mm256_mul_ps(_mm256_set1_ps(da * gk_kq_h2f(bw)), _mm256_cvtepi32_ps(acc)));
+        accm = _mm_add_ps(accm, _mm_mul_ps(_mm_set1_ps(da * gk_kq_h2f(bw + 2)), _mm_cvtepi32_ps(mm)));
     }
-    return sumf;
+    __m128 r = _mm_sub_ps(_mm_add_ps(_mm256_castps256_ps128(accf), _mm256_extractf128_ps(accf, 1)), accm);
+    r = _mm_add_ps(r, _mm_movehl_ps(r, r));
+    r = _mm_add_ss(r, _mm_movehdup_ps(r));
+    return _mm_cvtss_f32(r);
 }
 #endif
 GK_KQ_FN_SIMD(float, q4_K_dot, GK_KQ_P_DOT, GK_KQ_A_DOT)

@@ -166,11 +166,12 @@ GK_KQ_INLINE float q5_K_dot_body(int64_t n, const void *vw, const void *va) {
 GK_KQ_AVX2 float q5_K_dot_simd(int64_t n, const void *vw, const void *va) {
     const uint8_t *w = (const uint8_t *)vw, *a = (const uint8_t *)va;
     const __m256i m4 = _mm256_set1_epi8(0xF), one = _mm256_set1_epi8(1);
-    float sumf = 0;
+    __m256 accf = _mm256_setzero_ps();
+    __m128 accm = _mm_setzero_ps();
     for (int64_t i = 0; i < n / 256; i++) {
         const uint8_t *bw = w + i * QB, *ba = a + i * 292;
-        uint8_t sc[8], m[8];
-        for (int j = 0; j < 8; ++j) gk_kq_get_scale_min_k4(j, bw + 4, &sc[j], &m[j]);
+        const __m256i sc16 = _mm256_cvtepu8_epi16(gk_kq_q4k_scales16(bw + 4));
+        const __m256i s8 = _mm256_permute4x64_epi64(sc16, 0x44);
         const __m256i qh = gk_kq_ld256(bw + 16);
         __m256i acc = _mm256_setzero_si256();
         for (int c = 0; c < 4; ++c) {
@@ -179,18 +180,17 @@ GK_KQ_AVX2 float q5_K_dot_simd(int64_t n, const void *vw, const void *va) {
             const __m256i h1 = _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(qh, 2 * c + 1), one), 4);
             const __m256i lo = _mm256_or_si256(_mm256_and_si256(q, m4), h0);
             const __m256i hi = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(q, 4), m4), h1);
-            acc = _mm256_add_epi32(acc, gk_kq_dot32_sc(lo, gk_kq_ld256(ba + 4 + 64 * c), sc[2 * c], sc[2 * c]));
-            acc = _mm256_add_epi32(acc, gk_kq_dot32_sc(hi, gk_kq_ld256(ba + 36 + 64 * c), sc[2 * c + 1], sc[2 * c + 1]));
+            acc = _mm256_add_epi32(acc, _mm256_madd_epi16(_mm256_maddubs_epi16(lo, gk_kq_ld256(ba + 4 + 64 * c)), gk_kq_scale_bcast(s8, 2 * c)));
+            acc = _mm256_add_epi32(acc, _mm256_madd_epi16(_mm256_maddubs_epi16(hi, gk_kq_ld256(ba + 36 + 64 * c)), gk_kq_scale_bcast(s8, 2 * c + 1)));
         }
-        int32_t summ = 0;
-        for (int j = 0; j < 8; ++j)
-            summ += m[j] * ((int16_t)gk_ld16(ba + 260 + 4 * j) + (int16_t)gk_ld16(ba + 262 + 4 * j));
-        const int32_t isum = gk_kq_hsum_i32(acc);
+        const __m256i bs = gk_kq_ld256(ba + 260);
+        const __m128i pairs = _mm_hadd_epi16(_mm256_castsi256_si128(bs), _mm256_extracti128_si256(bs, 1));
+        const __m128i mm = _mm_madd_epi16(_mm256_extracti128_si256(sc16, 1), pairs);
         const float da = gk_ldf(ba);
-        sumf += (da * gk_f16_to_f32(gk_ld16(bw))) * (float)isum -
-                (da * gk_f16_to_f32(gk_ld16(bw + 2))) * (float)summ;
+        accf = _mm256_add_ps(accf, _mm256_mul_ps(_mm256_set1_ps(da * gk_kq_h2f(bw)), _mm256_cvtepi32_ps(acc)));
+        accm = _mm_add_ps(accm, _mm_mul_ps(_mm_set1_ps(da * gk_kq_h2f(bw + 2)), _mm_cvtepi32_ps(mm)));
     }
-    return sumf;
+    return gk_kq_hsum_ps(_mm256_sub_ps(accf, _mm256_insertf128_ps(_mm256_setzero_ps(), accm, 0)));
 }
 #endif
 GK_KQ_FN_SIMD(float, q5_K_dot, GK_KQ_P_DOT, GK_KQ_A_DOT)

@@ -461,15 +461,20 @@ GK_KQ_AVX2 void gk_kq_store32(float *y, __m256i q, int off, float s0, float s1) 
 }
 /* Q4_K/Q5_K scales[12] -> 8 scales (bytes 0..7) and 8 mins (bytes 8..15), by 32-bit masks */
 GK_KQ_AVX2 __m128i gk_kq_q4k_scales16(const uint8_t *s) {
-    uint32_t u[4];
+    uint32_t u[3];
     memcpy(u, s, 12);
     const uint32_t k1 = 0x3f3f3f3fu, k2 = 0x0f0f0f0fu, k3 = 0x03030303u;
-    u[3] = ((u[2] >> 4) & k2) | (((u[1] >> 6) & k3) << 4);
-    const uint32_t mins_lo = u[1] & k1;
-    u[1] = (u[2] & k2) | (((u[0] >> 6) & k3) << 4);
-    u[2] = mins_lo;
-    u[0] &= k1;
-    return _mm_setr_epi32((int)u[0], (int)u[1], (int)u[2], (int)u[3]);
+    const uint32_t m_hi = ((u[2] >> 4) & k2) | (((u[1] >> 6) & k3) << 4);
+    const uint32_t m_lo = u[1] & k1;
+    const uint32_t s_hi = (u[2] & k2) | (((u[0] >> 6) & k3) << 4);
+    return _mm_setr_epi32((int)(u[0] & k1), (int)s_hi, (int)m_lo, (int)m_hi);
+}
+/* horizontal sum of a float vector (order: halves, then pairs) */
+GK_KQ_AVX2 float gk_kq_hsum_ps(__m256 v) {
+    __m128 r = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+    r = _mm_add_ps(r, _mm_movehl_ps(r, r));
+    r = _mm_add_ss(r, _mm_movehdup_ps(r));
+    return _mm_cvtss_f32(r);
 }
 #endif
 
