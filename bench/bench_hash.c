@@ -82,9 +82,9 @@ static int make_file(const char *path, double gib) {
     uint64_t tb = rows * (4096 / 32 * 34);
     uint64_t n = total / tb ? total / tb : 1;
     gk_tensor *ts = calloc(n, sizeof *ts);
-    char (*names)[32] = calloc(n, 32);
+    char (*names)[48] = calloc(n, 48);
     for (uint64_t i = 0; i < n; i++) {
-        snprintf(names[i], 32, "blk.%llu.ffn_up.weight", (unsigned long long)i);
+        snprintf(names[i], 48, "blk.%llu.ffn_up.weight", (unsigned long long)i);
         ts[i].name = (gk_str){names[i], strlen(names[i])};
         ts[i].n_dims = 2;
         ts[i].ne[0] = 4096;

@@ -411,6 +411,7 @@ gk_status gk_bundle_unpack(const char *bundle, const char *dir, gk_err *err) {
         st = gk_manifest_parse(mtext, mlen, NULL, &m, err);
         if (st == GK_OK) {
             gk_check c;
+            memset(&c, 0, sizeof c);
             st = gk_check_compare(&m, &r, &c, err);
             if (st == GK_OK && c.n) {
                 const gk_cfinding *f = &c.f[0];
@@ -421,7 +422,7 @@ gk_status gk_bundle_unpack(const char *bundle, const char *dir, gk_err *err) {
                                 f->name ? "'" : "", f->name ? f->name : "", f->name ? "'" : "",
                                 gk_ckind_name(f->kind));
             }
-            if (st == GK_OK) gk_check_free(&c);
+            gk_check_free(&c); /* empty after a failed compare */
             gk_manifest_free(&m);
         }
     }
