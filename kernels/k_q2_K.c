@@ -204,7 +204,7 @@ GK_KQ_INLINE float q2_K_dot_body(int64_t n, const void *vw, const void *va) {
 #if GK_X86
 GK_KQ_AVX2 float q2_K_dot_simd(int64_t n, const void *vw, const void *va) {
     const uint8_t *w = (const uint8_t *)vw, *a = (const uint8_t *)va;
-    float sumf = 0;
+    __m256 accf = _mm256_setzero_ps(), accm = _mm256_setzero_ps();
     for (int64_t i = 0; i < n / 256; i++) {
         const uint8_t *bw = w + i * QB, *ba = a + i * 292;
         const __m256i sm = _mm256_cvtepu8_epi16(_mm_loadu_si128((const __m128i *)bw));
@@ -219,12 +219,12 @@ GK_KQ_AVX2 float q2_K_dot_simd(int64_t n, const void *vw, const void *va) {
                 acc = _mm256_add_epi32(acc, _mm256_madd_epi16(p, gk_kq_scale_pair(Sh[nn], 2 * j)));
             }
         }
-        const int32_t summ = gk_kq_dot16_i16(M, gk_kq_ld256(ba + 260));
-        const int32_t isum = gk_kq_hsum_i32(acc);
+        const __m256i mm = _mm256_madd_epi16(M, gk_kq_ld256(ba + 260));
         const float da = gk_ldf(ba);
-        sumf += (da * gk_kq_h2f(bw + 80)) * (float)isum - (da * gk_kq_h2f(bw + 82)) * (float)summ;
+        accf = _mm256_add_ps(accf, _mm256_mul_ps(_mm256_set1_ps(da * gk_kq_h2f(bw + 80)), _mm256_cvtepi32_ps(acc)));
+        accm = _mm256_add_ps(accm, _mm256_mul_ps(_mm256_set1_ps(da * gk_kq_h2f(bw + 82)), _mm256_cvtepi32_ps(mm)));
     }
-    return sumf;
+    return gk_kq_hsum_ps(_mm256_sub_ps(accf, accm));
 }
 #endif
 GK_KQ_FN_SIMD(float, q2_K_dot, GK_KQ_P_DOT, GK_KQ_A_DOT)

@@ -178,7 +178,7 @@ GK_KQ_INLINE float q6_K_dot_body(int64_t n, const void *vw, const void *va) {
 GK_KQ_AVX2 float q6_K_dot_simd(int64_t n, const void *vw, const void *va) {
     const uint8_t *w = (const uint8_t *)vw, *a = (const uint8_t *)va;
     const __m256i m4 = _mm256_set1_epi8(0xF), m2 = _mm256_set1_epi8(3);
-    float sumf = 0;
+    __m256 accf = _mm256_setzero_ps();
     for (int64_t i = 0; i < n / 256; i++) {
         const uint8_t *bw = w + i * QB, *ba = a + i * 292;
         const __m256i S = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(bw + 192)));
@@ -197,10 +197,9 @@ GK_KQ_AVX2 float q6_K_dot_simd(int64_t n, const void *vw, const void *va) {
                 acc = _mm256_add_epi32(acc, _mm256_madd_epi16(p, gk_kq_scale_pair(Sh[h], 2 * c)));
             }
         }
-        const int32_t isum = gk_kq_hsum_i32(acc);
-        sumf += (gk_ldf(ba) * gk_kq_h2f(bw + 208)) * (float)isum;
+        accf = _mm256_add_ps(accf, _mm256_mul_ps(_mm256_set1_ps(gk_ldf(ba) * gk_kq_h2f(bw + 208)), _mm256_cvtepi32_ps(acc)));
     }
-    return sumf;
+    return gk_kq_hsum_ps(accf);
 }
 #endif
 GK_KQ_FN_SIMD(float, q6_K_dot, GK_KQ_P_DOT, GK_KQ_A_DOT)

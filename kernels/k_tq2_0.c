@@ -74,7 +74,7 @@ GK_KQ_INLINE float tq2_0_dot_body(int64_t n, const void *vw, const void *va) {
 GK_KQ_AVX2 float tq2_0_dot_simd(int64_t n, const void *vw, const void *va) {
     const uint8_t *w = (const uint8_t *)vw, *a = (const uint8_t *)va;
     const __m256i ones = _mm256_set1_epi16(1);
-    float sumf = 0;
+    __m256 accf = _mm256_setzero_ps();
     for (int64_t i = 0; i < n / 256; i++) {
         const uint8_t *bw = w + i * QB, *ba = a + i * 292;
         __m256i acc16 = _mm256_setzero_si256();   /* |sum| <= 8 * 2*2*128: fits int16 */
@@ -84,9 +84,9 @@ GK_KQ_AVX2 float tq2_0_dot_simd(int64_t n, const void *vw, const void *va) {
                 acc16 = _mm256_add_epi16(acc16, _mm256_maddubs_epi16(gk_kq_bits2(qs, k), gk_kq_ld256(ba + 4 + 128 * g + 32 * k)));
         }
         const __m256i acc = _mm256_sub_epi32(_mm256_madd_epi16(acc16, ones), _mm256_madd_epi16(gk_kq_ld256(ba + 260), ones));
-        sumf += (float)gk_kq_hsum_i32(acc) * (gk_kq_h2f(bw + 64) * gk_ldf(ba));
+        accf = _mm256_add_ps(accf, _mm256_mul_ps(_mm256_set1_ps(gk_kq_h2f(bw + 64) * gk_ldf(ba)), _mm256_cvtepi32_ps(acc)));
     }
-    return sumf;
+    return gk_kq_hsum_ps(accf);
 }
 #endif
 GK_KQ_FN_SIMD(float, tq2_0_dot, GK_KQ_P_DOT, GK_KQ_A_DOT)
