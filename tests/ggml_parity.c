@@ -235,19 +235,30 @@ static void run_case(const env *e, uint32_t t, kind_id kind, int64_t n, imat_id 
     gk_ggml_from_float_t gff = gk_ggml_from_float(g, t);
     if (is_act_type(t) && im == IM_NONE && gff) {
         if (f->from_float) {
+            /* ggml's from_float runs twice over different fills: bytes it leaves unwritten (q8_K
+             * leaves the bsums of an all-zero block as they were) are not compared */
+            uint8_t *g2 = malloc(qbytes);
+            if (!g2) { fprintf(stderr, "out of memory\n"); exit(3); }
             memset(gq, 0xA5, qbytes + guard);
+            memset(g2, 0x5A, qbytes);
             memset(oq, 0xA5, qbytes + guard);
             for (int64_t r = 0; r < nrows; r++) {
                 gff(x + r * n, gq + (size_t)r * row_size, n);
+                gff(x + r * n, g2 + (size_t)r * row_size, n);
                 f->from_float(x + r * n, oq + (size_t)r * row_size, n);
             }
-            if (memcmp(oq, gq, qbytes + guard) != 0) {
-                size_t off = 0;
-                while (oq[off] == gq[off]) off++;
+            size_t off = 0, total = qbytes + guard;
+            for (; off < total; off++) {
+                if (off < qbytes && gq[off] != g2[off]) continue;          /* ggml did not write it */
+                if (oq[off] != (off < qbytes ? gq[off] : 0xA5)) break;
+            }
+            free(g2);
+            if (off < total) {
                 st->bad[C_FROMF]++;
                 if (report_ok(st)) {
                     size_t row = off / row_size, blk = (off % row_size) / ti->type_size;
-                    fprintf(stderr, "  DIFF from_float %s: row %zu block %zu\n", where, row, blk);
+                    fprintf(stderr, "  DIFF from_float %s: row %zu block %zu (byte %zu of the block)\n",
+                            where, row, blk, (off % row_size) % ti->type_size);
                     if (off < qbytes) {
                         hexdump("ours", oq + row * row_size + blk * ti->type_size, ti->type_size);
                         hexdump("ggml", gq + row * row_size + blk * ti->type_size, ti->type_size);
