@@ -481,6 +481,7 @@ gk_status gk_cv_write(const gk_cv_plan *p, gk_cv_source *src, const gk_kctx *k,
         fputc('\n', stderr);
     }
 done:
+    if (s && c.progress && atomic_load(&c.done_bytes)) fputc('\n', stderr); /* end the bar's line */
     if (c.w)
         for (uint32_t k2 = 0; k2 < ns; k2++) gk_writer_free(c.w[k2]);
     free(c.w);
