@@ -116,7 +116,7 @@ static float q4_0_dot_scalar GK_P_DOT { return q4_0_dot_impl GK_A_DOT; }
 /* AVX2 (also the AVX-512 path): integer inner sums per block, float scales, FMA. */
 GK_TARGET_AVX2 static inline __m256 q4_0_dot_blk(const uint8_t *bw, const uint8_t *ba, __m256 acc,
                                               float *summs) {
-    const __m256 d = _mm256_set1_ps(gk_h2f_f16c(bw) * gk_h2f_f16c(ba));
+    const __m256 d = gk_dprod_bcast(bw, ba);
     const __m256i x = _mm256_sub_epi8(gk_nibbles32(bw + 2), _mm256_set1_epi8(8));
     const __m256i y = _mm256_loadu_si256((const __m256i *)(ba + 2));
     (void)summs;

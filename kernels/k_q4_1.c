@@ -129,15 +129,17 @@ GK_INLINE float q4_1_dot_impl(int64_t n, const void *vw, const void *va) {
 static float q4_1_dot_scalar GK_P_DOT { return q4_1_dot_impl GK_A_DOT; }
 #if GK_X86
 /* AVX2 (also the AVX-512 path): integer inner sums per block, float scales, FMA. */
+/* d*d and m*s of a block in one vector multiply: lane 0 and lane 1 of (dw, mw) x (da, sa). */
 GK_TARGET_AVX2 static inline __m256 q4_1_dot_blk(const uint8_t *bw, const uint8_t *ba, __m256 acc,
-                                              float *summs) {
-    *summs += gk_h2f_f16c(bw + 2) * gk_h2f_f16c(ba + 2);
-    const __m256 d = _mm256_set1_ps(gk_h2f_f16c(bw) * gk_h2f_f16c(ba));
+                                              __m128 *ms) {
+    const __m128 p = _mm_mul_ps(_mm_cvtph_ps(_mm_cvtsi32_si128((int)gk_ld32(bw))),
+                                _mm_cvtph_ps(_mm_cvtsi32_si128((int)gk_ld32(ba))));
+    *ms = _mm_add_ps(*ms, p);
     const __m256i x = gk_nibbles32(bw + 4);
     const __m256i y = _mm256_loadu_si256((const __m256i *)(ba + 4));
-    return _mm256_fmadd_ps(d, _mm256_cvtepi32_ps(gk_dot_u8_i32(x, y)), acc);
+    return _mm256_fmadd_ps(_mm256_broadcastss_ps(p), _mm256_cvtepi32_ps(gk_dot_u8_i32(x, y)), acc);
 }
-GK_DOT_BLOCKS(q4_1_dot, 20, 36)
+GK_DOT_BLOCKS_MS(q4_1_dot, 20, 36)
 #endif
 
 static int64_t q4_1_validate(const void *data, size_t nbytes) {

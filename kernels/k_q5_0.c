@@ -117,10 +117,10 @@ static float q5_0_dot_scalar GK_P_DOT { return q5_0_dot_impl GK_A_DOT; }
 /* AVX2 (also the AVX-512 path): integer inner sums per block, float scales, FMA. */
 GK_TARGET_AVX2 static inline __m256 q5_0_dot_blk(const uint8_t *bw, const uint8_t *ba, __m256 acc,
                                               float *summs) {
-    const __m256 d = _mm256_set1_ps(gk_h2f_f16c(bw) * gk_h2f_f16c(ba));
-    __m256i x = _mm256_or_si256(gk_nibbles32(bw + 6),
-                                _mm256_and_si256(gk_bits32(gk_ld32(bw + 2)), _mm256_set1_epi8(0x10)));
-    x = _mm256_sub_epi8(x, _mm256_set1_epi8(16));
+    const __m256 d = gk_dprod_bcast(bw, ba);
+    /* (nibble | bit4) - 16 as int8: a clear 5th bit sets the top nibble to 0xF */
+    const __m256i x = _mm256_or_si256(gk_nibbles32(bw + 6), _mm256_andnot_si256(gk_bits32(gk_ld32(bw + 2)),
+                                                                                _mm256_set1_epi8((char)0xF0)));
     const __m256i y = _mm256_loadu_si256((const __m256i *)(ba + 2));
     (void)summs;
     return _mm256_fmadd_ps(d, _mm256_cvtepi32_ps(gk_dot_i8_i32(x, y)), acc);

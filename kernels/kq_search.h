@@ -253,6 +253,12 @@ GK_TARGET_AVX2 static inline float gk_hsum_ps(__m256 v) {
     s = _mm_add_ss(s, _mm_movehdup_ps(s));
     return _mm_cvtss_f32(s);
 }
+/* fp16(pw) * fp16(pa) broadcast: both conversions in one vcvtph2ps. */
+GK_TARGET_AVX2 static inline __m256 gk_dprod_bcast(const uint8_t *pw, const uint8_t *pa) {
+    const uint32_t u = (uint32_t)gk_ld16(pw) | ((uint32_t)gk_ld16(pa) << 16);
+    const __m128 v = _mm_cvtph_ps(_mm_cvtsi32_si128((int)u));
+    return _mm256_broadcastss_ps(_mm_mul_ss(v, _mm_movehdup_ps(v)));
+}
 /* 16 bytes -> 32 nibbles: low 16 lanes the low nibbles, high 16 lanes the high nibbles. */
 GK_TARGET_AVX2 static inline __m256i gk_nibbles32(const uint8_t *p) {
     const __m128i t = _mm_loadu_si128((const __m128i *)p);
@@ -307,6 +313,28 @@ GK_TARGET_AVX2 static inline void gk_store_i8x32_mul(__m256i q, __m256 d, float 
     _mm256_storeu_ps(y + 16, _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(hi)), d));
     _mm256_storeu_ps(y + 24, _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_srli_si128(hi, 8))), d));
 }
+/* The same for types with a min term carried as lane 1 of a __m128 (Q4_1, Q5_1 x Q8_1). */
+#define GK_DOT_BLOCKS_MS(name, QBW, QBA)                                                     \
+    GK_TARGET_AVX2 GK_INLINE float name##_loop(int64_t n, const void *vw, const void *va) { \
+        const uint8_t *w = (const uint8_t *)vw, *a = (const uint8_t *)va;                   \
+        __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();                      \
+        __m128 ms0 = _mm_setzero_ps(), ms1 = _mm_setzero_ps();                              \
+        const int64_t nb = n / 32;                                                          \
+        int64_t ib = 0;                                                                     \
+        for (; ib + 1 < nb; ib += 2) {                                                      \
+            acc0 = name##_blk(w + ib * (QBW), a + ib * (QBA), acc0, &ms0);                   \
+            acc1 = name##_blk(w + (ib + 1) * (QBW), a + (ib + 1) * (QBA), acc1, &ms1);       \
+        }                                                                                   \
+        if (ib < nb) acc0 = name##_blk(w + ib * (QBW), a + ib * (QBA), acc0, &ms0);          \
+        const __m128 ms = _mm_add_ps(ms0, ms1);                                             \
+        return gk_hsum_ps(_mm256_add_ps(acc0, acc1)) + _mm_cvtss_f32(_mm_shuffle_ps(ms, ms, 1)); \
+    }                                                                                       \
+    GK_TARGET_AVX2 static float name##_avx2(int64_t n, const void *vw, const void *va) {    \
+        return name##_loop(n, vw, va);                                                      \
+    }                                                                                       \
+    GK_TARGET_AVX512 static float name##_avx512(int64_t n, const void *vw, const void *va) {\
+        return name##_loop(n, vw, va);                                                      \
+    }
 /* A 16-entry int8 table in both 128-bit lanes, for _mm256_shuffle_epi8 lookups. */
 GK_TARGET_AVX2 static inline __m256i gk_table16(const int8_t *t) {
     const __m128i v = _mm_loadu_si128((const __m128i *)t);
