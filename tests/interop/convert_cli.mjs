@@ -79,6 +79,35 @@ if (outs[0].includes(Buffer.from(tmp)) || outs[0].includes(Buffer.from(data))) {
   console.error("FAIL: a path leaked into the file");
 }
 
+// a Hugging Face cache snapshot (files are symlinks into ../../blobs): general.name is the repo
+// name, and the tensors are the directory's
+{
+  const repo = path.join(tmp, "hub", "models--someorg--stories260K");
+  const snap = path.join(repo, "snapshots", "0123abcd");
+  fs.mkdirSync(path.join(repo, "blobs"), { recursive: true });
+  fs.mkdirSync(snap, { recursive: true });
+  fs.mkdirSync(path.join(repo, "refs"));
+  fs.writeFileSync(path.join(repo, "refs", "main"), "0123abcd");
+  for (const f of fs.readdirSync(f32dir)) {
+    const blob = path.join(repo, "blobs", `blob-${f}`);
+    fs.copyFileSync(path.join(f32dir, f), blob);
+    fs.symlinkSync(path.join("..", "..", "blobs", `blob-${f}`), path.join(snap, f));
+  }
+  const o = path.join(tmp, "hub.gguf");
+  expect("HF cache snapshot", run(["convert", snap, "--type", "q8_0", "-o", o]), 0);
+  const plan = run(["convert", snap, "--dry-run"]);
+  if (!/general\.name\s+str\s+"stories260K"/.test(plan.out)) {
+    failures++;
+    console.error("FAIL: HF cache snapshot: general.name is not the repo name");
+  }
+  const named = path.join(tmp, "named.gguf");
+  run(["convert", f32dir, "--type", "q8_0", "--name", "stories260K", "-o", named]);
+  if (fs.existsSync(o) && !fs.readFileSync(o).equals(fs.readFileSync(named))) {
+    failures++;
+    console.error("FAIL: HF cache snapshot converts to different bytes than the directory");
+  } else console.log("ok HF cache snapshot = directory");
+}
+
 // the README's main job
 const ex = path.join(tmp, "example");
 expect("example-checkpoint", run(["example-checkpoint", ex]), 0);
