@@ -33,15 +33,13 @@ GK_KQ_INLINE void q3_K_finish(const float *x, uint8_t *o, int8_t *L) {
     }
     uint8_t *hmask = o, *qs = o + 32;
     memset(hmask, 0, 32);
-    int m = 0;
-    uint8_t hm = 1;
-    for (int j = 0; j < 256; ++j) {
-        if (L[j] > 3) {
-            hmask[m] |= hm;
-            L[j] = (int8_t)(L[j] - 4);
+    /* element j = 32k + m: a code > 3 sets bit k of hmask[m] and keeps code - 4 (branch-free) */
+    for (int k = 0; k < 8; ++k)
+        for (int m = 0; m < 32; ++m) {
+            const int h = L[32 * k + m] > 3;
+            hmask[m] = (uint8_t)(hmask[m] | (h << k));
+            L[32 * k + m] = (int8_t)(L[32 * k + m] - 4 * h);
         }
-        if (++m == 32) { m = 0; hm = (uint8_t)(hm << 1); }
-    }
     for (int j = 0; j < 256; j += 128)
         for (int l = 0; l < 32; ++l)
             qs[j / 4 + l] = (uint8_t)(L[j + l] | (L[j + l + 32] << 2) | (L[j + l + 64] << 4) |

@@ -173,5 +173,5 @@ const gk_kernel_row gk_krow_tq1_0 = {
     .validate = tq1_0_validate,
     .byteswap = tq1_0_byteswap,
     .uses_imatrix = 0,
-    .dot_tol = 1e-5,
+    .dot_tol = 5e-5,
 };

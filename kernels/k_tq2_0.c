@@ -107,5 +107,5 @@ const gk_kernel_row gk_krow_tq2_0 = {
     .validate = tq2_0_validate,
     .byteswap = tq2_0_byteswap,
     .uses_imatrix = 0,
-    .dot_tol = 1e-5,
+    .dot_tol = 5e-5,
 };
