@@ -17,6 +17,7 @@ typedef struct tsrc {
     int n_parts;
     char *cfg;
     int reverse;          /* streamed: tensors in reverse order, in odd-sized pieces */
+    int bad;              /* 1: skip a tensor's first piece; 2: stop after half the tensors */
     size_t piece;
 } tsrc;
 
@@ -32,9 +33,14 @@ static gk_status tsrc_stream(gk_cv_source *s, gk_cv_piece_fn fn, void *ctx, gk_e
     for (uint64_t k = 0; k < s->n_tensors; k++) {
         uint64_t i = t->reverse ? s->n_tensors - 1 - k : k;
         const gk_cv_src_tensor *x = &s->tensors[i];
+        if (t->bad == 2 && k == s->n_tensors / 2) return GK_OK;
         for (uint64_t off = 0; off < x->nbytes;) {
             size_t n = t->piece;
             if (n > x->nbytes - off) n = (size_t)(x->nbytes - off);
+            if (t->bad == 1 && off == 0 && x->nbytes > n) {
+                off += n;
+                continue;
+            }
             gk_status st = fn(ctx, i, off, x->data + off, n, err);
             if (st) return st;
             off += n;
@@ -427,6 +433,34 @@ static void test_examples(const gk_kctx *k) {
 }
 
 /* hostile checkpoints built in memory from stories260K's tensors */
+/* a streamed source that misbehaves: refused with a message, no output file */
+static void test_bad_stream(const gk_kctx *k) {
+    static const char *const parts[] = {"model.safetensors", NULL};
+    const char *tmp = gk_test_tmpdir();
+    char out[4200];
+    snprintf(out, sizeof out, "%s/bad.gguf", tmp);
+    for (int mode = 1; mode <= 2; mode++) {
+        gk_cv_source *src = open_src(gk_test_data("stories260K-hf-f32"), parts, 1, 4096);
+        ((tsrc *)src->impl)->bad = mode;
+        gk_cv_plan_opts po = {0};
+        po.outtype = GK_TYPE_Q8_0;
+        gk_cv_plan *p = NULL;
+        gk_err e = {0};
+        CHECK(gk_cv_plan_build(src, &po, k, &p, &e) == GK_OK);
+        if (p) {
+            gk_cv_write_opts wo = {out, 2, 0, 4096};
+            gk_status st = gk_cv_write(p, src, k, &wo, &e);
+            CHECKF(st != GK_OK && e.msg[0], "mode %d: %s", mode, e.msg);
+            CHECK(access(out, F_OK) != 0);
+            gk_cv_plan_free(p);
+        }
+        gk_cv_source_free(src);
+    }
+    char cmd[4300];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmp);
+    if (system(cmd) != 0) fprintf(stderr, "note: could not remove %s\n", tmp);
+}
+
 static void test_hostile(const gk_kctx *k) {
     static const char *const parts[] = {"model.safetensors", NULL};
     gk_cv_source *src = open_src(gk_test_data("stories260K-hf-f32"), parts, 0, 0);
@@ -488,5 +522,6 @@ int main(void) {
     test_stories(&k);
     test_examples(&k);
     test_hostile(&k);
+    test_bad_stream(&k);
     return gk_test_result("test_convert");
 }
