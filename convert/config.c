@@ -23,9 +23,10 @@ static json_t *first(json_t *o, const char *const *names, const char **which) {
     return NULL;
 }
 
-/* A positive integer member (aliases), or the default. */
-static gk_status get_u32(json_t *o, const char *const *names, uint32_t def, uint32_t *out,
-                         int *given, gk_err *err) {
+/* A positive number member (first of the aliases present), or the default: an integer in
+ * 1..MAX_DIM when integral, else a finite number in (0, 1e30]. */
+static gk_status get_num(json_t *o, const char *const *names, int integral, double def,
+                         double *out, int *given, gk_err *err) {
     const char *which = names[0];
     json_t *v = first(o, names, &which);
     if (given) *given = v != NULL;
@@ -33,24 +34,14 @@ static gk_status get_u32(json_t *o, const char *const *names, uint32_t def, uint
         *out = def;
         return GK_OK;
     }
-    if (!json_is_integer(v))
-        return gk_err_set(err, GK_E_BAD_JSON, "config.json: '%s' must be an integer", which);
-    json_int_t x = json_integer_value(v);
-    if (x < 1 || (uint64_t)x > MAX_DIM)
-        return gk_err_set(err, GK_E_BAD_JSON, "config.json: '%s' = %lld is out of range (1..%u)",
-                          which, (long long)x, MAX_DIM);
-    *out = (uint32_t)x;
-    return GK_OK;
-}
-
-/* A positive finite number member, or the default. */
-static gk_status get_pos(json_t *o, const char *const *names, double def, double *out,
-                         int *given, gk_err *err) {
-    const char *which = names[0];
-    json_t *v = first(o, names, &which);
-    if (given) *given = v != NULL;
-    if (!v) {
-        *out = def;
+    if (integral) {
+        if (!json_is_integer(v))
+            return gk_err_set(err, GK_E_BAD_JSON, "config.json: '%s' must be an integer", which);
+        json_int_t x = json_integer_value(v);
+        if (x < 1 || (uint64_t)x > MAX_DIM)
+            return gk_err_set(err, GK_E_BAD_JSON, "config.json: '%s' = %lld is out of range (1..%u)",
+                              which, (long long)x, MAX_DIM);
+        *out = (double)x;
         return GK_OK;
     }
     if (!json_is_number(v))
@@ -61,6 +52,19 @@ static gk_status get_pos(json_t *o, const char *const *names, double def, double
                           which, x);
     *out = x;
     return GK_OK;
+}
+
+static gk_status get_u32(json_t *o, const char *const *names, uint32_t def, uint32_t *out,
+                         int *given, gk_err *err) {
+    double d = 0;
+    gk_status st = get_num(o, names, 1, def, &d, given, err);
+    if (!st) *out = (uint32_t)d;
+    return st;
+}
+
+static gk_status get_pos(json_t *o, const char *const *names, double def, double *out,
+                         int *given, gk_err *err) {
+    return get_num(o, names, 0, def, out, given, err);
 }
 
 static gk_status get_bool(json_t *o, const char *name, int def, int *out, gk_err *err) {
