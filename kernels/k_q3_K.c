@@ -118,9 +118,8 @@ GK_TARGET_AVX2 static void q3_K_block_simd(const float *x, uint8_t *o, const flo
     }
     for (int g = 0; g < 2; ++g) {
         gk_kq_transpose8(16, x + 128 * g, xt);
-        if (!qw) {   /* the scalar search is faster here: most sub-blocks stop after a pass */
-            for (int j = 0; j < 8; ++j)
-                scales[8 * g + j] = gk_kq_make_q3_quants(16, 4, x + 128 * g + 16 * j, L + 128 * g + 16 * j, 1);
+        if (!qw) {
+            gk_kq_q3_x8(16, 4, xt, L + 128 * g, scales + 8 * g);
             continue;
         }
         gk_kq_transpose8(16, qw + 128 * g, qwt);

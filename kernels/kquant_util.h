@@ -666,10 +666,14 @@ GK_KQ_AVX2 void gk_kq_q3_x8(int n, int nmax, const float *xt, int8_t *L, float *
                 _mm256_cmp_ps(_mm256_mul_ps(_mm256_mul_ps(slx, slx), suml2),
                               _mm256_mul_ps(_mm256_mul_ps(sumlx, sumlx), sl2), _CMP_GT_OQ));
             const __m256 upd = _mm256_and_ps(_mm256_and_ps(c1, c2), c3);
-            Lv[i] = _mm256_blendv_epi8(Lv[i], nl, _mm256_castps_si256(upd));
-            sumlx = _mm256_blendv_ps(sumlx, slx, upd);
-            suml2 = _mm256_blendv_ps(suml2, sl2, upd);
-            changed = _mm256_or_ps(changed, upd);
+            /* a branch, not a blend: without changes (the common case) the next element does
+             * not wait for this one */
+            if (_mm256_movemask_ps(upd)) {
+                Lv[i] = _mm256_blendv_epi8(Lv[i], nl, _mm256_castps_si256(upd));
+                sumlx = _mm256_blendv_ps(sumlx, slx, upd);
+                suml2 = _mm256_blendv_ps(suml2, sl2, upd);
+                changed = _mm256_or_ps(changed, upd);
+            }
         }
         if (_mm256_movemask_ps(changed) == 0) break;
     }
