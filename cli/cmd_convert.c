@@ -27,6 +27,7 @@ static void help(FILE *f) {
         "  --split-max-size SIZE       at most SIZE bytes of tensor data per file (K/M/G/T =\n"
         "                              10^3.. as gguf-split counts them)\n"
         "  --dry-run                   print the plan (types, shapes, bytes, fallbacks, metadata)\n"
+        "  --json                      with --dry-run: the plan as one JSON document on stdout\n"
         "  --name NAME                 general.name (default: the checkpoint's folder name)\n"
         "  --pre NAME                  tokenizer.ggml.pre for a byte-level BPE tokenizer whose\n"
         "                              fingerprint is unknown\n"
@@ -89,7 +90,7 @@ static uint32_t auto_type(const gk_cv_source *src) {
 
 int gk_cmd_convert(int argc, char **argv) {
     const char *source = NULL, *out = NULL, *type = "auto", *name = NULL, *pre = NULL;
-    int threads = 0, dry = 0;
+    int threads = 0, dry = 0, json = 0;
     uint64_t max_t = 0, max_b = 0;
     const char **meta = calloc((size_t)argc + 1, sizeof *meta);
     size_t n_meta = 0;
@@ -128,6 +129,8 @@ int gk_cmd_convert(int argc, char **argv) {
             if (parse_size(v, &max_b)) { rc = usage_err("bad --split-max-size", v); goto done; }
         } else if (!strcmp(a, "--dry-run")) {
             dry = 1;
+        } else if (!strcmp(a, "--json")) {
+            json = 1;
         } else if (!strcmp(a, "--name")) {
             NEED();
             name = v;
@@ -150,6 +153,7 @@ int gk_cmd_convert(int argc, char **argv) {
     }
     if (!source) { rc = usage_err("no SOURCE given", NULL); goto done; }
     if (!out && !dry) { rc = usage_err("no output given (-o OUT.gguf)", NULL); goto done; }
+    if (json && !dry) { rc = usage_err("--json goes with --dry-run", NULL); goto done; }
     if (max_t && max_b) { rc = usage_err("give one of --split-max-tensors / --split-max-size", NULL); goto done; }
     int want_type = -1;
     if (strcmp(type, "auto") != 0) {
@@ -186,7 +190,8 @@ int gk_cmd_convert(int argc, char **argv) {
         goto done;
     }
     if (dry) {
-        gk_cv_plan_print(plan, src, stdout);
+        if (json) gk_cv_plan_json(plan, src, stdout);
+        else gk_cv_plan_print(plan, src, stdout);
     } else {
         if (plan->n_fallbacks)
             fprintf(stderr, "ggufkit convert: %u tensor(s) fell back to another type "

@@ -219,6 +219,8 @@ gk_status gk_cv_plan_build(const gk_cv_source *src, const gk_cv_plan_opts *opts,
 void gk_cv_plan_free(gk_cv_plan *p);
 /* --dry-run: the plan as text. */
 void gk_cv_plan_print(const gk_cv_plan *p, const gk_cv_source *src, FILE *f);
+/* --dry-run --json: one JSON document (tensors, totals, fallbacks, metadata in order). */
+void gk_cv_plan_json(const gk_cv_plan *p, const gk_cv_source *src, FILE *f);
 
 /* Parses one --metadata/--override-kv item into a KV (strings point into storage owned by the
  * caller-provided buffer `store`, which must outlive kv). */

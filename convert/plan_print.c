@@ -92,3 +92,100 @@ void gk_cv_plan_print(const gk_cv_plan *p, const gk_cv_source *src, FILE *f) {
         fputc('\n', f);
     }
 }
+
+/* --dry-run --json: the same plan as one JSON document (design.md JSON conventions). */
+static void json_value(gk_json *j, const gk_value *v) {
+    switch (v->type) {
+    case GK_V_STR: gk_json_strn(j, v->str.ptr, (size_t)v->str.len); break;
+    case GK_V_F32: gk_json_f32(j, v->v.f32); break;
+    case GK_V_F64: gk_json_f64(j, v->v.f64); break;
+    case GK_V_BOOL: gk_json_bool(j, v->v.b); break;
+    case GK_V_ARR:
+        gk_json_obj(j);
+        gk_json_key(j, "element_type");
+        gk_json_str(j, gk_vtype_name(v->arr.type));
+        gk_json_key(j, "count");
+        gk_json_u64(j, v->arr.n);
+        gk_json_obj_end(j);
+        break;
+    default: {
+        int ok = 0;
+        if (v->type == GK_V_U64) gk_json_u64(j, v->v.u64);
+        else gk_json_i64(j, gk_value_as_i64(v, &ok));
+        break;
+    }
+    }
+}
+
+void gk_cv_plan_json(const gk_cv_plan *p, const gk_cv_source *src, FILE *f) {
+    gk_json j;
+    gk_json_init(&j, f, 1);
+    gk_json_obj(&j);
+    gk_json_key(&j, "hf_class");
+    gk_json_str(&j, p->arch->hf_class);
+    gk_json_key(&j, "architecture");
+    gk_json_str(&j, p->arch->gguf_arch);
+    gk_json_key(&j, "outtype");
+    gk_json_str(&j, tname(p->outtype));
+    gk_json_key(&j, "file_type");
+    gk_json_u64(&j, p->ftype);
+    gk_json_key(&j, "tensors");
+    gk_json_arr(&j);
+    for (uint64_t i = 0; i < p->n_t; i++) {
+        const gk_cv_out_tensor *t = &p->t[i];
+        uint64_t nel = t->n_rows * t->ne[0];
+        gk_json_obj(&j);
+        gk_json_key(&j, "name");
+        gk_json_str(&j, t->name);
+        gk_json_key(&j, "source");
+        gk_json_str(&j, t->src >= 0 && src ? src->tensors[t->src].name : NULL);
+        gk_json_key(&j, "input");
+        gk_json_str(&j, t->src >= 0 && src ? src->tensors[t->src].dtype : "generated");
+        gk_json_key(&j, "type");
+        gk_json_str(&j, tname(t->type));
+        gk_json_key(&j, "wanted");
+        gk_json_str(&j, tname(t->wanted));
+        gk_json_key(&j, "shape");
+        gk_json_arr(&j);
+        for (uint32_t d = 0; d < t->n_dims; d++) gk_json_u64(&j, t->ne[d]);
+        gk_json_arr_end(&j);
+        gk_json_key(&j, "bytes");
+        gk_json_u64(&j, t->nbytes);
+        gk_json_key(&j, "bpw");
+        gk_json_f64(&j, nel ? 8.0 * (double)t->nbytes / (double)nel : 0);
+        gk_json_key(&j, "transform");
+        gk_json_str(&j, t->xform == GK_XF_PERMUTE ? "rotary_permute"
+                        : t->xform == GK_XF_GENERATED ? "generated" : "copy");
+        gk_json_key(&j, "fallback");
+        gk_json_str(&j, t->type != t->wanted ? t->why : NULL);
+        gk_json_key(&j, "split");
+        gk_json_u64(&j, t->split);
+        gk_json_obj_end(&j);
+    }
+    gk_json_arr_end(&j);
+    gk_json_key(&j, "parameters");
+    gk_json_u64(&j, p->n_params);
+    gk_json_key(&j, "tensor_bytes");
+    gk_json_u64(&j, p->total_bytes);
+    gk_json_key(&j, "source_bytes");
+    gk_json_u64(&j, p->src_bytes);
+    gk_json_key(&j, "fallbacks");
+    gk_json_u64(&j, p->n_fallbacks);
+    gk_json_key(&j, "splits");
+    gk_json_u64(&j, p->n_splits);
+    gk_json_key(&j, "metadata");
+    gk_json_arr(&j);
+    for (uint64_t i = 0; i < p->n_kv; i++) {
+        gk_json_obj(&j);
+        gk_json_key(&j, "key");
+        gk_json_strn(&j, p->kv[i].key.ptr, (size_t)p->kv[i].key.len);
+        gk_json_key(&j, "type");
+        gk_json_str(&j, gk_vtype_name(p->kv[i].val.type));
+        gk_json_key(&j, "value");
+        json_value(&j, &p->kv[i].val);
+        gk_json_obj_end(&j);
+    }
+    gk_json_arr_end(&j);
+    gk_json_obj_end(&j);
+    fputc('\n', f);
+}

@@ -64,6 +64,21 @@ if (!/fallbacks: 5/.test(dry.out) || !/general\.author\s+str\s+"ggufkit tests"/.
   console.error("FAIL dry-run content");
 }
 
+// --dry-run --json: one JSON document
+{
+  const r = run(["convert", f32dir, "--dry-run", "--json", "--type", "q8_0"]);
+  let j = null;
+  try { j = JSON.parse(r.out); } catch (e) { /* reported below */ }
+  const down = j && j.tensors.find((t) => t.name === "blk.0.ffn_down.weight");
+  if (r.code !== 0 || !j || j.tensors.length !== 47 || j.fallbacks !== 5 || !down ||
+      down.type !== "f16" || down.wanted !== "q8_0" || !/172/.test(down.fallback) ||
+      j.metadata[0].key !== "general.architecture" || j.file_type !== 7) {
+    failures++;
+    console.error(`FAIL dry-run --json: ${r.err}${r.out.slice(0, 300)}`);
+  } else console.log("ok dry-run --json");
+  expect("--json without --dry-run", run(["convert", f32dir, "--json", "-o", path.join(tmp, "j.gguf")]), 2);
+}
+
 // deterministic: same bytes for 1 and 2 threads and twice in a row
 const outs = [["--threads", "1"], ["--threads", "2"], []].map((t, i) => {
   const o = path.join(tmp, `d${i}.gguf`);
