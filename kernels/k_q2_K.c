@@ -7,12 +7,19 @@
 #define QB 84
 
 /* Requantize with the decoded scales (d, dmin at o+80, o+82) and pack qs. */
-GK_KQ_INLINE void q2_K_finish(const float *x, uint8_t *o, uint8_t *L) {
+GK_KQ_INLINE void q2_K_finish(const float *x, uint8_t *o, uint8_t *L, int simd) {
+    (void)simd;
     const float dm = gk_f16_to_f32(gk_ld16(o + 80)), mm = gk_f16_to_f32(gk_ld16(o + 82));
     for (int j = 0; j < 16; ++j) {
         const float d = dm * (o[j] & 0xF);
         if (!d) continue;
         const float m = mm * (o[j] >> 4);
+#if GK_X86
+        if (simd) {
+            gk_kq_requant_simd(x + 16 * j, 16, 1, m, d, 0, 3, 0, L + 16 * j);
+            continue;
+        }
+#endif
         for (int ii = 0; ii < 16; ++ii) {
             int l = gk_nearest_int((x[16 * j + ii] + m) / d);
             L[16 * j + ii] = (uint8_t)gk_kq_clampi(l, 0, 3);
@@ -27,7 +34,7 @@ GK_KQ_INLINE void q2_K_finish(const float *x, uint8_t *o, uint8_t *L) {
 
 /* After the searches: the reference path's 4-bit scales and mins, then requantize. */
 GK_KQ_INLINE void q2_K_ref_post(const float *x, uint8_t *o, uint8_t *L, const float *scales,
-                                const float *mins) {
+                                const float *mins, int simd) {
     float max_scale = 0, max_min = 0;
     for (int j = 0; j < 16; ++j) {
         if (scales[j] > max_scale) max_scale = scales[j];
@@ -48,19 +55,19 @@ GK_KQ_INLINE void q2_K_ref_post(const float *x, uint8_t *o, uint8_t *L, const fl
     } else {
         gk_st16(o + 82, gk_f32_to_f16(0.f));
     }
-    q2_K_finish(x, o, L);
+    q2_K_finish(x, o, L, simd);
 }
 
 /* After the searches: the imatrix path's make_qp_quants scales, then requantize. */
 GK_KQ_INLINE void q2_K_imat_post(const float *x, uint8_t *o, uint8_t *L, float *scales,
-                                 float *mins, const float *sw) {
+                                 float *mins, const float *sw, int simd) {
     uint8_t Ls[16], Lm[16];
     float dm = gk_kq_make_qp_quants(16, 15, scales, Ls, sw);
     float mm = gk_kq_make_qp_quants(16, 15, mins, Lm, sw);
     gk_st16(o + 80, gk_f32_to_f16(dm));
     gk_st16(o + 82, gk_f32_to_f16(mm));
     for (int j = 0; j < 16; ++j) o[j] = (uint8_t)(Ls[j] | (Lm[j] << 4));
-    q2_K_finish(x, o, L);
+    q2_K_finish(x, o, L, simd);
 }
 
 GK_KQ_INLINE void q2_K_ref_block(const float *x, uint8_t *o) {
@@ -71,7 +78,7 @@ GK_KQ_INLINE void q2_K_ref_block(const float *x, uint8_t *o) {
         scales[j] = gk_kq_make_qkx2_quants(16, 3, x + 16 * j, weights, L + 16 * j, &mins[j], Laux,
                                            -0.5f, 0.1f, 15, 1);
     }
-    q2_K_ref_post(x, o, L, scales, mins);
+    q2_K_ref_post(x, o, L, scales, mins, 0);
 }
 
 GK_KQ_INLINE void q2_K_imat_block(const float *x, uint8_t *o, const float *qw) {
@@ -89,7 +96,7 @@ GK_KQ_INLINE void q2_K_imat_block(const float *x, uint8_t *o, const float *qw) {
         scales[j] = gk_kq_make_qkx3_quants(16, 3, x + 16 * j, weight, L + 16 * j, &mins[j], Laux,
                                            -0.9f, 0.05f, 36, 0);
     }
-    q2_K_imat_post(x, o, L, scales, mins, sw);
+    q2_K_imat_post(x, o, L, scales, mins, sw, 0);
 }
 
 #if GK_X86
@@ -125,8 +132,8 @@ GK_TARGET_AVX2 static void q2_K_block_simd(const float *x, uint8_t *o, const flo
             gk_kq_qkx_x8(16, 3, xt, wt, L + 128 * g, scales + 8 * g, mins + 8 * g, -0.5f, 0.1f, 15, 1, 0);
         }
     }
-    if (qw) q2_K_imat_post(x, o, L, scales, mins, sw);
-    else q2_K_ref_post(x, o, L, scales, mins);
+    if (qw) q2_K_imat_post(x, o, L, scales, mins, sw, 1);
+    else q2_K_ref_post(x, o, L, scales, mins, 1);
 }
 #endif
 

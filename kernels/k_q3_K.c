@@ -19,13 +19,20 @@ GK_KQ_INLINE void q3_K_pack_scales(const int *l6, uint8_t *s) {
 }
 
 /* Requantize with the decoded scales, then hmask and qs. */
-GK_KQ_INLINE void q3_K_finish(const float *x, uint8_t *o, int8_t *L) {
+GK_KQ_INLINE void q3_K_finish(const float *x, uint8_t *o, int8_t *L, int simd) {
+    (void)simd;
     int8_t sc[16];
     gk_kq_q3_scales(o + 96, sc);
     const float d0 = gk_f16_to_f32(gk_ld16(o + 108));
     for (int j = 0; j < 16; ++j) {
         float d = d0 * sc[j];
         if (!d) continue;
+#if GK_X86
+        if (simd) {
+            gk_kq_requant_simd(x + 16 * j, 16, 0, 0.0f, d, -4, 3, 4, (uint8_t *)L + 16 * j);
+            continue;
+        }
+#endif
         for (int ii = 0; ii < 16; ++ii) {
             int l = gk_nearest_int(x[16 * j + ii] / d);
             L[16 * j + ii] = (int8_t)(gk_kq_clampi(l, -4, 3) + 4);
@@ -47,7 +54,8 @@ GK_KQ_INLINE void q3_K_finish(const float *x, uint8_t *o, int8_t *L) {
 }
 
 /* After the reference searches: the 6-bit scales, d, requantize. */
-GK_KQ_INLINE void q3_K_ref_post(const float *x, uint8_t *o, int8_t *L, const float *scales) {
+GK_KQ_INLINE void q3_K_ref_post(const float *x, uint8_t *o, int8_t *L, const float *scales,
+                                int simd) {
     float max_scale = 0, amax = 0;
     for (int j = 0; j < 16; ++j) {
         float scale = fabsf(scales[j]);
@@ -66,26 +74,26 @@ GK_KQ_INLINE void q3_K_ref_post(const float *x, uint8_t *o, int8_t *L, const flo
         memset(o + 96, 0, 12);
         gk_st16(o + 108, gk_f32_to_f16(0.f));
     }
-    q3_K_finish(x, o, L);
+    q3_K_finish(x, o, L, simd);
 }
 
 GK_KQ_INLINE void q3_K_ref_block(const float *x, uint8_t *o) {
     int8_t L[256];
     float scales[16];
     for (int j = 0; j < 16; ++j) scales[j] = gk_kq_make_q3_quants(16, 4, x + 16 * j, L + 16 * j, 1);
-    q3_K_ref_post(x, o, L, scales);
+    q3_K_ref_post(x, o, L, scales, 0);
 }
 
 /* After the imatrix searches: the scales by make_qx_quants(16, 32, .., sw), requantize. */
 GK_KQ_INLINE void q3_K_imat_post(const float *x, uint8_t *o, int8_t *L, const float *scales,
-                                 const float *sw) {
+                                 const float *sw, int simd) {
     int8_t Ls[16];
     float d_block = gk_kq_make_qx_quants(16, 32, scales, Ls, 1, sw);
     int l6[16];
     for (int j = 0; j < 16; ++j) l6[j] = Ls[j];
     q3_K_pack_scales(l6, o + 96);
     gk_st16(o + 108, gk_f32_to_f16(d_block));
-    q3_K_finish(x, o, L);
+    q3_K_finish(x, o, L, simd);
 }
 
 GK_KQ_INLINE void q3_K_imat_block(const float *x, uint8_t *o, const float *qw) {
@@ -102,7 +110,7 @@ GK_KQ_INLINE void q3_K_imat_block(const float *x, uint8_t *o, const float *qw) {
         sw[j] = sumw;
         scales[j] = gk_kq_make_qx_quants(16, 4, x + 16 * j, L + 16 * j, 1, weight);
     }
-    q3_K_imat_post(x, o, L, scales, sw);
+    q3_K_imat_post(x, o, L, scales, sw, 0);
 }
 
 #if GK_X86
@@ -135,8 +143,8 @@ GK_TARGET_AVX2 static void q3_K_block_simd(const float *x, uint8_t *o, const flo
         _mm256_storeu_ps(sw + 8 * g, s);
         gk_kq_qx_x8(16, 4, xt, wt, L + 128 * g, scales + 8 * g);
     }
-    if (qw) q3_K_imat_post(x, o, L, scales, sw);
-    else q3_K_ref_post(x, o, L, scales);
+    if (qw) q3_K_imat_post(x, o, L, scales, sw, 1);
+    else q3_K_ref_post(x, o, L, scales, 1);
 }
 #endif
 

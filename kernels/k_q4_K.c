@@ -7,7 +7,8 @@
 #define QB 144
 
 /* Requantize with the decoded scales and pack (shared by both paths). */
-GK_KQ_INLINE void q4_K_finish(const float *x, uint8_t *o, uint8_t *L) {
+GK_KQ_INLINE void q4_K_finish(const float *x, uint8_t *o, uint8_t *L, int simd) {
+    (void)simd;
     const float d = gk_f16_to_f32(gk_ld16(o)), dmin = gk_f16_to_f32(gk_ld16(o + 2));
     for (int j = 0; j < 8; ++j) {
         uint8_t sc, m;
@@ -15,6 +16,12 @@ GK_KQ_INLINE void q4_K_finish(const float *x, uint8_t *o, uint8_t *L) {
         const float dd = d * sc;
         if (!dd) continue;
         const float dm = dmin * m;
+#if GK_X86
+        if (simd) {
+            gk_kq_requant_simd(x + 32 * j, 32, 1, dm, dd, 0, 15, 0, L + 32 * j);
+            continue;
+        }
+#endif
         for (int ii = 0; ii < 32; ++ii) {
             int l = gk_nearest_int((x[32 * j + ii] + dm) / dd);
             L[32 * j + ii] = (uint8_t)gk_kq_clampi(l, 0, 15);
@@ -43,7 +50,7 @@ GK_KQ_INLINE void q4_K_ref_block(const float *x, uint8_t *o) {
         if (mins[j] > max_min) max_min = mins[j];
     }
     gk_kq_q4k_pack_scales(o, scales, mins, max_scale, max_min);
-    q4_K_finish(x, o, L);
+    q4_K_finish(x, o, L, 0);
 }
 
 /* The imatrix path (quantize_row_q4_K_impl with quant_weights). */
@@ -68,14 +75,14 @@ GK_KQ_INLINE void q4_K_imat_block(const float *x, uint8_t *o, const float *qw) {
     gk_kq_pack_scale_min_k4(Ls, Lm, o + 4);
     gk_st16(o, gk_f32_to_f16(d_block));
     gk_st16(o + 2, gk_f32_to_f16(m_block));
-    q4_K_finish(x, o, L);
+    q4_K_finish(x, o, L, 0);
 }
 
 #if GK_X86
 GK_TARGET_AVX2 static void q4_K_block_simd(const float *x, uint8_t *o, const float *qw) {
     uint8_t L[256];
     gk_kq_q45_scales_simd(x, qw, o, L, 15, -1.f, 0.1f, 20);
-    q4_K_finish(x, o, L);
+    q4_K_finish(x, o, L, 1);
 }
 #endif
 

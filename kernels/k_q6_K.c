@@ -7,7 +7,8 @@
 #define QB 210
 
 /* After the sub-block searches: the int8 scales, d, requantize and pack. */
-GK_KQ_INLINE void q6_K_post(const float *x, uint8_t *o, int8_t *L, const float *scales) {
+GK_KQ_INLINE void q6_K_post(const float *x, uint8_t *o, int8_t *L, const float *scales, int simd) {
+    (void)simd;
     float max_scale = 0, max_abs_scale = 0;
     for (int ib = 0; ib < 16; ++ib) {
         const float scale = scales[ib];
@@ -32,6 +33,12 @@ GK_KQ_INLINE void q6_K_post(const float *x, uint8_t *o, int8_t *L, const float *
     for (int j = 0; j < 16; ++j) {
         float d = d0 * sc[j];
         if (!d) continue;
+#if GK_X86
+        if (simd) {
+            gk_kq_requant_simd(x + 16 * j, 16, 0, 0.0f, d, -32, 31, 32, (uint8_t *)L + 16 * j);
+            continue;
+        }
+#endif
         for (int ii = 0; ii < 16; ++ii) {
             int l = gk_nearest_int(x[16 * j + ii] / d);
             L[16 * j + ii] = (int8_t)(gk_kq_clampi(l, -32, 31) + 32);
@@ -59,7 +66,7 @@ GK_KQ_INLINE void q6_K_block(const float *x, uint8_t *o, const float *qw) {
     float scales[16];
     for (int ib = 0; ib < 16; ++ib)
         scales[ib] = gk_kq_make_qx_quants(16, 32, x + 16 * ib, L + 16 * ib, 1, qw ? qw + 16 * ib : NULL);
-    q6_K_post(x, o, L, scales);
+    q6_K_post(x, o, L, scales, 0);
 }
 
 #if GK_X86
@@ -72,7 +79,7 @@ GK_TARGET_AVX2 static void q6_K_block_simd(const float *x, uint8_t *o, const flo
         if (qw) gk_kq_transpose8(16, qw + 128 * g, qwt);
         gk_kq_qx_x8(16, 32, xt, qw ? qwt : NULL, L + 128 * g, scales + 8 * g);
     }
-    q6_K_post(x, o, L, scales);
+    q6_K_post(x, o, L, scales, 1);
 }
 #endif
 

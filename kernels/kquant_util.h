@@ -683,6 +683,22 @@ GK_KQ_AVX2 void gk_kq_q3_x8(int n, int nmax, const float *xt, int8_t *L, float *
     gk_kq_store_L8(n, Lv, (uint8_t *)L, nmax);
 }
 
+/* Requantization with decoded scales, 8 values at a time: L[i] = clamp(nearest((x[i] (+ add)) / d),
+ * lo, hi) + bias, the scalar formula per value (n a multiple of 8). */
+GK_TARGET_AVX2 __attribute__((unused)) static void gk_kq_requant_simd(const float *x, int n, int use_add,
+                                                                   float add, float d, int lo, int hi,
+                                                                   int bias, uint8_t *L) {
+    const __m256 vd = _mm256_set1_ps(d), va = _mm256_set1_ps(add);
+    for (int i = 0; i < n; i += 8) {
+        __m256 v = _mm256_loadu_ps(x + i);
+        if (use_add) v = _mm256_add_ps(v, va);
+        const __m256i q = _mm256_add_epi32(gk_kq_clamp8(gk_kq_nearest8(_mm256_div_ps(v, vd)), lo, hi),
+                                           _mm256_set1_epi32(bias));
+        const __m128i p16 = _mm_packs_epi32(_mm256_castsi256_si128(q), _mm256_extracti128_si256(q, 1));
+        _mm_storel_epi64((__m128i *)(L + i), _mm_packus_epi16(p16, p16));
+    }
+}
+
 /* Transpose 8 sub-blocks of n (at x + n*j) into xt[8*i + j]. */
 GK_KQ_AVX2 void gk_kq_transpose8(int n, const float *x, float *xt) {
     for (int i = 0; i < n; ++i)
