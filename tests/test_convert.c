@@ -1,5 +1,5 @@
 /* The converter: permutation (T8), config.json checks, --metadata parsing, and the known
- * answers: stories260K-hf-f32 -> F32 / Q8_0 gives exactly the tensors gguf-py wrote
+ * answers: stories260K-hf-f32 -> F32 / F16 / Q8_0 / Q4_0 gives exactly the tensors gguf-py wrote
  * (gguf-py-written/), independent of thread count and of the order source bytes arrive in;
  * split output. The checkpoint is opened here through the safetensors reader directly (no
  * tokenizer), so these checks do not depend on the checkpoint-source and tokenizer code. */
@@ -296,9 +296,10 @@ static void test_overrides(void) {
 }
 
 static void test_stories(const gk_kctx *k) {
-    const char *dir = gk_test_data("stories260K-hf-f32");
+    char dir[4096], tmp[4096]; /* gk_test_data's buffers rotate: keep copies */
+    snprintf(dir, sizeof dir, "%s", gk_test_data("stories260K-hf-f32"));
     static const char *const parts[] = {"model.safetensors", NULL};
-    const char *tmp = gk_test_tmpdir();
+    snprintf(tmp, sizeof tmp, "%s", gk_test_tmpdir());
     char out1[4200], out2[4200], out3[4200], out4[4200], split[4200];
     snprintf(out1, sizeof out1, "%s/f32.gguf", tmp);
     snprintf(out2, sizeof out2, "%s/q8_0-t1.gguf", tmp);
@@ -331,6 +332,14 @@ static void test_stories(const gk_kctx *k) {
         CHECK(saw_ft && saw_qv);
         gk_cv_plan_free(p);
     }
+    /* F16 and Q4_0 (ffn_down falls back to F16) as gguf-py wrote them */
+    char out5[4200], out6[4200];
+    snprintf(out5, sizeof out5, "%s/f16.gguf", tmp);
+    snprintf(out6, sizeof out6, "%s/q4_0.gguf", tmp);
+    if (convert_to(src, k, GK_TYPE_F16, 2, 0, out5, NULL) == 0)
+        same_tensors(out5, gk_test_data("gguf-py-written/stories260K-f16.gguf"));
+    if (convert_to(src, k, GK_TYPE_Q4_0, 2, 0, out6, NULL) == 0)
+        same_tensors(out6, gk_test_data("gguf-py-written/stories260K-q4_0.gguf"));
     gk_cv_source_free(src);
     /* thread count and arrival order do not change a byte */
     src = open_src(dir, parts, 0, 0);
