@@ -4,9 +4,17 @@
 #include "gk_convert.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+/* SIGINT/SIGTERM: ask the write to stop; it removes its temporary files and returns. */
+static volatile int interrupted;
+static void on_signal(int sig) {
+    (void)sig;
+    interrupted = 1;
+}
 
 static void help(FILE *f) {
     fprintf(f,
@@ -196,10 +204,18 @@ int gk_cmd_convert(int argc, char **argv) {
         if (plan->n_fallbacks)
             fprintf(stderr, "ggufkit convert: %u tensor(s) fell back to another type "
                             "(--dry-run lists them)\n", plan->n_fallbacks);
-        gk_cv_write_opts wo = {out, threads, isatty(2), 0};
+        gk_cv_write_opts wo = {out, threads, isatty(2), 0, &interrupted};
+        struct sigaction sa, old_int, old_term;
+        memset(&sa, 0, sizeof sa);
+        sa.sa_handler = on_signal;
+        sigemptyset(&sa.sa_mask);
+        sigaction(SIGINT, &sa, &old_int);
+        sigaction(SIGTERM, &sa, &old_term);
         if (gk_cv_write(plan, src, &kctx, &wo, &err)) rc = gk_cli_fail(&err);
         else if (plan->n_splits > 1)
             fprintf(stderr, "ggufkit convert: wrote %u files\n", plan->n_splits);
+        sigaction(SIGINT, &old_int, NULL);
+        sigaction(SIGTERM, &old_term, NULL);
     }
     gk_cv_plan_free(plan);
     gk_cv_source_free(src);

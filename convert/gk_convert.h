@@ -243,6 +243,9 @@ typedef struct gk_cv_write_opts {
     int n_threads;                 /* <= 0: online CPUs */
     int progress;                  /* draw a progress bar on stderr */
     size_t chunk_bytes;            /* target f32 bytes per task; 0: 4 MiB */
+    const volatile int *cancel;    /* optional: when it becomes non-zero (e.g. set by a SIGINT
+                                      handler) the write stops, the temporary files are removed
+                                      and GK_E_IO "interrupted" is returned */
 } gk_cv_write_opts;
 
 gk_status gk_cv_write(const gk_cv_plan *p, gk_cv_source *src, const gk_kctx *kctx,

@@ -52,6 +52,7 @@ typedef struct wctx {
     pthread_mutex_t mu;
     gk_status job_st;
     gk_err job_err;
+    const volatile int *cancel;
     /* progress */
     int progress;
     atomic_ullong done_bytes;
@@ -201,6 +202,7 @@ static void task(void *ctx, int64_t ti, int thread) {
 static gk_status run_rows(wctx *c, uint64_t oi, uint64_t row0, const uint8_t *data, uint64_t nrows,
                           gk_err *err) {
     wtensor *wt = &c->wt[oi];
+    if (c->cancel && *c->cancel) return gk_err_set(err, GK_E_IO, "interrupted");
     c->job_data = data;
     c->job_out = oi;
     c->job_row0 = row0;
@@ -378,6 +380,7 @@ gk_status gk_cv_write(const gk_cv_plan *p, gk_cv_source *src, const gk_kctx *k,
     c.k = k;
     c.acc_out = -1;
     c.progress = o->progress;
+    c.cancel = o->cancel;
     atomic_init(&c.done_bytes, 0);
     clock_gettime(CLOCK_MONOTONIC, &c.last);
     pthread_mutex_init(&c.mu, NULL);

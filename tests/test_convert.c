@@ -110,7 +110,7 @@ static int convert_to(gk_cv_source *src, const gk_kctx *k, uint32_t type, int th
     gk_status st = gk_cv_plan_build(src, &po, k, &p, &e);
     CHECKF(st == GK_OK, "plan: %s", e.msg);
     if (st) return -1;
-    gk_cv_write_opts wo = {out, threads, 0, 4096};
+    gk_cv_write_opts wo = {out, threads, 0, 4096, NULL};
     st = gk_cv_write(p, src, k, &wo, &e);
     CHECKF(st == GK_OK, "write: %s", e.msg);
     if (plan_out) *plan_out = p;
@@ -457,7 +457,7 @@ static void test_bad_stream(const gk_kctx *k) {
         gk_err e = {0};
         CHECK(gk_cv_plan_build(src, &po, k, &p, &e) == GK_OK);
         if (p) {
-            gk_cv_write_opts wo = {out, 2, 0, 4096};
+            gk_cv_write_opts wo = {out, 2, 0, 4096, NULL};
             gk_status st = gk_cv_write(p, src, k, &wo, &e);
             CHECKF(st != GK_OK && e.msg[0], "mode %d: %s", mode, e.msg);
             CHECK(access(out, F_OK) != 0);
