@@ -46,7 +46,49 @@ GK_KQ_INLINE size_t tq1_0_quant_body(const float *x, void *vy, int64_t nrows, in
     }
     return (size_t)(nb * QB);
 }
-GK_KQ_FN(size_t, tq1_0_quant, GK_KQ_P_QUANT, GK_KQ_A_QUANT)
+#if GK_X86
+/* 8 bytes of base-3 digits t_0..t_{nt-1} (first most significant, uint8 wrap, then the qh shift
+ * when nt = 4) mapped to ceil(q*256/243): the division through float is exact here. */
+GK_KQ_AVX2 void tq1_pack8(const float *x, int stride, int nt, __m256 id, uint8_t *out) {
+    __m256i q = _mm256_setzero_si256();
+    for (int k = 0; k < nt; ++k)
+        q = _mm256_add_epi32(_mm256_mullo_epi32(q, _mm256_set1_epi32(3)), gk_kq_tq_round8(x + stride * k, id));
+    if (nt == 4) q = _mm256_mullo_epi32(q, _mm256_set1_epi32(3));
+    q = _mm256_and_si256(q, _mm256_set1_epi32(0xFF));
+    const __m256 num = _mm256_cvtepi32_ps(_mm256_add_epi32(_mm256_slli_epi32(q, 8), _mm256_set1_epi32(242)));
+    const __m256i r = _mm256_cvttps_epi32(_mm256_div_ps(num, _mm256_set1_ps(243.0f)));
+    const __m128i p16 = _mm_packs_epi32(_mm256_castsi256_si128(r), _mm256_extracti128_si256(r, 1));
+    _mm_storel_epi64((__m128i *)out, _mm_packus_epi16(p16, p16));
+}
+GK_KQ_AVX2 size_t tq1_0_quant_simd(const float *x, void *vy, int64_t nrows, int64_t n_per_row,
+                                   const float *imatrix) {
+    if (n_per_row <= 0 || nrows < 0 || n_per_row % 256) return 0;
+    const int64_t nb = nrows * (n_per_row / 256);
+    uint8_t *y = (uint8_t *)vy;
+    for (int64_t i = 0; i < nb; i++) {
+        const float *xb = x + i * 256;
+        uint8_t *o = y + i * QB;
+        float amax;
+        if (gk_kq_amax256(xb, &amax)) {
+            tq1_0_quant_body(xb, o, 1, 256, imatrix);
+            continue;
+        }
+        const float d = amax, idf = d ? 1.0f / d : 0.0f;
+        const __m256 id = _mm256_set1_ps(idf);
+        for (int j = 0; j < 32; j += 8) tq1_pack8(xb + j, 32, 5, id, o + j);
+        for (int j = 0; j < 16; j += 8) tq1_pack8(xb + 160 + j, 16, 5, id, o + 32 + j);
+        for (int j = 48; j < 52; ++j) {
+            uint8_t q = 0;
+            for (int k = 0; k < 4; ++k) q = (uint8_t)(q * 3 + tq1_lround(xb[tq1_elem(j, k)] * idf) + 1);
+            q = (uint8_t)(q * 3);
+            o[j] = (uint8_t)(((uint16_t)q * 256 + (243 - 1)) / 243);
+        }
+        gk_st16(o + 52, gk_f32_to_f16(d));
+    }
+    return (size_t)(nb * QB);
+}
+#endif
+GK_KQ_FN_SIMD(size_t, tq1_0_quant, GK_KQ_P_QUANT, GK_KQ_A_QUANT)
 
 GK_KQ_INLINE int tq1_trit(uint8_t b, int k) {
     static const uint8_t pow3[5] = {1, 3, 9, 27, 81};

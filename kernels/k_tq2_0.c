@@ -41,7 +41,38 @@ GK_KQ_INLINE size_t tq2_0_quant_body(const float *x, void *vy, int64_t nrows, in
     }
     return (size_t)(nb * QB);
 }
-GK_KQ_FN(size_t, tq2_0_quant, GK_KQ_P_QUANT, GK_KQ_A_QUANT)
+#if GK_X86
+GK_KQ_AVX2 size_t tq2_0_quant_simd(const float *x, void *vy, int64_t nrows, int64_t n_per_row,
+                                   const float *imatrix) {
+    if (n_per_row <= 0 || nrows < 0 || n_per_row % 256) return 0;
+    const int64_t nb = nrows * (n_per_row / 256);
+    uint8_t *y = (uint8_t *)vy;
+    for (int64_t i = 0; i < nb; i++) {
+        const float *xb = x + i * 256;
+        uint8_t *o = y + i * QB;
+        float amax;
+        if (gk_kq_amax256(xb, &amax)) {
+            tq2_0_quant_body(xb, o, 1, 256, imatrix);
+            continue;
+        }
+        const float d = amax, idf = d ? 1.0f / d : 0.0f;
+        const __m256 id = _mm256_set1_ps(idf);
+        for (int g = 0; g < 2; ++g)
+            for (int m = 0; m < 32; m += 8) {
+                __m256i q = _mm256_setzero_si256();
+                for (int n = 0; n < 4; ++n) {
+                    const __m256i t = _mm256_and_si256(gk_kq_tq_round8(xb + 128 * g + 32 * n + m, id), _mm256_set1_epi32(3));
+                    q = _mm256_or_si256(q, _mm256_slli_epi32(t, 2 * n));
+                }
+                const __m128i p16 = _mm_packs_epi32(_mm256_castsi256_si128(q), _mm256_extracti128_si256(q, 1));
+                _mm_storel_epi64((__m128i *)(o + 32 * g + m), _mm_packus_epi16(p16, p16));
+            }
+        gk_st16(o + 64, gk_f32_to_f16(d));
+    }
+    return (size_t)(nb * QB);
+}
+#endif
+GK_KQ_FN_SIMD(size_t, tq2_0_quant, GK_KQ_P_QUANT, GK_KQ_A_QUANT)
 
 GK_KQ_INLINE void tq2_0_tof_body(const void *vx, float *y, int64_t k) {
     const uint8_t *x = (const uint8_t *)vx;

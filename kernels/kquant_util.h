@@ -699,6 +699,34 @@ GK_TARGET_AVX2 __attribute__((unused)) static void gk_kq_requant_simd(const floa
     }
 }
 
+/* TQ1_0 / TQ2_0 helpers: 1 if the 256 values hold a NaN (the SIMD paths then use the scalar
+ * code, whose running max is order-dependent with NaNs), the max |x| otherwise. */
+GK_KQ_AVX2 int gk_kq_amax256(const float *x, float *amax) {
+    __m256 m = _mm256_setzero_ps(), nan = _mm256_setzero_ps();
+    for (int i = 0; i < 256; i += 8) {
+        const __m256 v = _mm256_loadu_ps(x + i);
+        m = _mm256_max_ps(m, gk_kq_abs8(v));
+        nan = _mm256_or_ps(nan, _mm256_cmp_ps(v, v, _CMP_UNORD_Q));
+    }
+    if (_mm256_movemask_ps(nan)) return 1;
+    __m128 r = _mm_max_ps(_mm256_castps256_ps128(m), _mm256_extractf128_ps(m, 1));
+    r = _mm_max_ps(r, _mm_movehl_ps(r, r));
+    r = _mm_max_ss(r, _mm_movehdup_ps(r));
+    *amax = _mm_cvtss_f32(r);
+    return 0;
+}
+/* lroundf(x*id) + 1 per lane (half away from zero; outside (-1e9, 1e9): 0 + 1, as the scalar) */
+GK_KQ_AVX2 __m256i gk_kq_tq_round8(const float *x, __m256 id) {
+    const __m256 v = _mm256_mul_ps(_mm256_loadu_ps(x), id);
+    const __m256 t = _mm256_round_ps(v, _MM_FROUND_TO_ZERO | _MM_FROUND_NO_EXC);
+    const __m256 f = gk_kq_abs8(_mm256_sub_ps(v, t));
+    const __m256 one = _mm256_or_ps(_mm256_set1_ps(1.0f), _mm256_and_ps(v, _mm256_set1_ps(-0.0f)));
+    __m256 r = _mm256_add_ps(t, _mm256_and_ps(_mm256_cmp_ps(f, _mm256_set1_ps(0.5f), _CMP_GE_OQ), one));
+    const __m256 in = _mm256_cmp_ps(gk_kq_abs8(v), _mm256_set1_ps(1e9f), _CMP_LT_OQ);
+    r = _mm256_and_ps(r, in);
+    return _mm256_add_epi32(_mm256_cvttps_epi32(r), _mm256_set1_epi32(1));
+}
+
 /* Transpose 8 sub-blocks of n (at x + n*j) into xt[8*i + j]. */
 GK_KQ_AVX2 void gk_kq_transpose8(int n, const float *x, float *xt) {
     for (int i = 0; i < n; ++i)

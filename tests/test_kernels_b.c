@@ -167,7 +167,8 @@ static uint32_t rnd(void) {
 static float frand(void) { return (float)((rnd() & 0xFFFFFF) / 16777216.0) * 2.0f - 1.0f; }
 
 /* Input families: 0 normal-ish, 1 heavy-tailed, 2 zeros, 3 constant, 4 denormals, 5 huge,
- * 6 sparse, 7 mixed scales per sub-block, 8 positive only, 9 ties (multiples of 1/8). */
+ * 6 sparse, 7 mixed scales per sub-block, 8 positive only, 9 ties (multiples of 1/8),
+ * 10 NaN / inf sprinkled in. */
 static void fill(float *x, int64_t n, int fam) {
     float c = frand();
     for (int64_t i = 0; i < n; i++) {
@@ -182,7 +183,10 @@ static void fill(float *x, int64_t n, int fam) {
         case 6: x[i] = (rnd() % 17 == 0) ? v * 10 : 0.0f; break;
         case 7: x[i] = v * (float)(1 << ((i / 16) % 12)) * 1e-3f; break;
         case 8: x[i] = fabsf(v) + 0.25f; break;
-        default: x[i] = (float)((int)(rnd() % 33) - 16) / 8.0f; break;
+        case 9: x[i] = (float)((int)(rnd() % 33) - 16) / 8.0f; break;
+        default: /* non-finite values sprinkled into normal data */
+            x[i] = (rnd() % 29 == 0) ? (rnd() & 1 ? NAN : (rnd() & 1 ? INFINITY : -INFINITY)) : v;
+            break;
         }
     }
 }
@@ -200,7 +204,7 @@ static void test_agree(const gk_kctx *ref, const gk_kctx *c) {
         const gk_kfns *f0 = &ref->fn[ty], *f1 = &c->fn[ty];
         const gk_kernel_row *row = gk_kernel_row_get(ty);
         int bad = 0;
-        for (int fam = 0; fam < 10 && bad < 5; fam++) {
+        for (int fam = 0; fam < 11 && bad < 5; fam++) {
             for (int rep = 0; rep < 3; rep++) {
                 const int64_t n = lens[(fam + rep) % 4];
                 fill(x, n, fam);
