@@ -116,6 +116,22 @@ await checkStories("stories-bf16-sharded-f32", [bf16dir, "--type", "f32"], llama
   }
 }
 
+// --split-max-size: files of at most 300 kB of tensor data, loaded as one model
+{
+  const out = path.join(tmp, "bysize.gguf");
+  gk("convert", f32dir, "--type", "f32", "--split-max-size", "300K", "-o", out);
+  const parts = fs.readdirSync(tmp).filter((f) => /^bysize-\d{5}-of-\d{5}\.gguf$/.test(f)).sort();
+  try {
+    const l = await logitsOf(path.join(tmp, parts[0]), ids);
+    let worst = 0;
+    for (let i = 0; i < l.length; i++) worst = Math.max(worst, Math.abs(l[i] - f32[i]));
+    console.log(`split by size (${parts.length} files): max |diff| vs single file ${worst.toExponential(2)}`);
+    if (parts.length < 3 || !(worst <= 1e-6)) fail("split by size: wrong file count or logits");
+  } catch (e) {
+    fail(`split by size: llama.cpp refused it: ${e.message}`);
+  }
+}
+
 // An independent forward pass over the HF checkpoint itself (F32 safetensors, transformers'
 // semantics: rotate-half rotary on the HF Q/K layout, GQA, Qwen3's per-head q/k norms, biases,
 // SwiGLU), so a converted model must give the same logits in llama.cpp whatever the
