@@ -45,7 +45,7 @@ struct gk_cv_source {
     char *config_json;             /* contents of config.json (NUL-terminated) */
     size_t config_len;
     uint64_t n_tensors;
-    gk_cv_src_tensor *tensors;     /* sorted by name; names unique */
+    gk_cv_src_tensor *tensors;     /* names unique; index = the source's own tensor index */
     int streamed;                  /* 1: tensors[].data is NULL, use stream() */
     gk_status (*stream)(gk_cv_source *s, gk_cv_piece_fn fn, void *ctx, gk_err *err);
     /* tokenizer KVs (tokenizer.ggml.*), in order, owned by the source */
@@ -60,7 +60,8 @@ struct gk_cv_source {
     void (*impl_free)(gk_cv_source *s);
 };
 
-/* Opens a checkpoint (directory, or an archive once format/ckpt supports it). */
+/* Opens a checkpoint through gk_ckpt_open (directory, HF cache snapshot, .safetensors file,
+ * .tar/.tar.gz/.tar.zst/.zip) and builds its tokenizer KVs. */
 gk_status gk_cv_source_open(const char *path, gk_cv_source **out, gk_err *err);
 /* Same with --pre NAME (may be NULL) and without the tokenizer when want_tokenizer is 0. */
 gk_status gk_cv_source_open_ex(const char *path, const char *force_pre, int want_tokenizer,
