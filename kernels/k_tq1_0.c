@@ -124,20 +124,20 @@ GK_KQ_INLINE float tq1_0_dot_body(int64_t n, const void *vw, const void *va) {
     return sumf;
 }
 #if GK_X86
-/* trits of every byte of v times 3^k: ((uint8)(b*3^k) * 3) >> 8, on even / odd bytes. */
+/* trit of every byte of v times 3^k: ((uint8)(b*3^k) * 3) >> 8. Each byte is moved to the high
+ * half of a 16-bit lane, so the 16-bit product keeps exactly (uint8)(b*p) * 256, and
+ * mulhi(., 3) gives the trit. */
 GK_KQ_AVX2 __m256i tq1_trits(__m256i v, int p) {
-    const __m256i ff = _mm256_set1_epi16(0xFF), pp = _mm256_set1_epi16((short)p), three = _mm256_set1_epi16(3);
-    __m256i ev = _mm256_and_si256(_mm256_mullo_epi16(_mm256_and_si256(v, ff), pp), ff);
-    __m256i od = _mm256_and_si256(_mm256_mullo_epi16(_mm256_srli_epi16(v, 8), pp), ff);
-    ev = _mm256_srli_epi16(_mm256_mullo_epi16(ev, three), 8);
-    od = _mm256_srli_epi16(_mm256_mullo_epi16(od, three), 8);
+    const __m256i pp = _mm256_set1_epi16((short)p), three = _mm256_set1_epi16(3);
+    const __m256i ev = _mm256_mulhi_epu16(_mm256_mullo_epi16(_mm256_slli_epi16(v, 8), pp), three);
+    const __m256i od = _mm256_mulhi_epu16(_mm256_mullo_epi16(_mm256_and_si256(v, _mm256_set1_epi16((short)0xFF00)), pp), three);
     return _mm256_or_si256(ev, _mm256_slli_epi16(od, 8));
 }
 GK_KQ_AVX2 float tq1_0_dot_simd(int64_t n, const void *vw, const void *va) {
     const uint8_t *w = (const uint8_t *)vw, *a = (const uint8_t *)va;
     static const int pow3[5] = {1, 3, 9, 27, 81};
     const __m256i ones = _mm256_set1_epi16(1);
-    float sumf = 0;
+    __m256 accf = _mm256_setzero_ps();
     for (int64_t i = 0; i < n / 256; i++) {
         const uint8_t *bw = w + i * QB, *ba = a + i * 292;
         const int8_t *qa = (const int8_t *)(ba + 4);
@@ -162,12 +162,21 @@ GK_KQ_AVX2 float tq1_0_dot_simd(int64_t n, const void *vw, const void *va) {
             }
             acc16 = _mm256_add_epi16(acc16, _mm256_maddubs_epi16(t, av));
         }
-        int32_t sum = gk_kq_hsum_i32(_mm256_sub_epi32(_mm256_madd_epi16(acc16, ones), _mm256_madd_epi16(gk_kq_ld256(ba + 260), ones)));
-        for (int j = 0; j < 4; ++j)
-            for (int k = 0; k < 4; ++k) sum += (tq1_trit(bw[48 + j], k) - 1) * qa[240 + 4 * k + j] + qa[240 + 4 * k + j];
-        sumf += (float)sum * (gk_kq_h2f(bw + 52) * gk_ldf(ba));
+        /* elements 240 + 4k + j from trit k of qh[j]: bytes 4k..4k+3 of the trits of qh repeated */
+        {
+            const __m256i vh = _mm256_set1_epi32((int)gk_ld32(bw + 48));
+            __m256i t = tq1_trits(vh, 1);
+            t = _mm256_blend_epi32(t, tq1_trits(vh, 3), 0x02);
+            t = _mm256_blend_epi32(t, tq1_trits(vh, 9), 0x04);
+            t = _mm256_blend_epi32(t, tq1_trits(vh, 27), 0x08);
+            const __m256i av = _mm256_blend_epi32(_mm256_castsi128_si256(_mm_loadu_si128((const __m128i *)(qa + 240))),
+                                                  _mm256_setzero_si256(), 0xF0);
+            acc16 = _mm256_add_epi16(acc16, _mm256_maddubs_epi16(t, av));
+        }
+        const __m256i acc = _mm256_sub_epi32(_mm256_madd_epi16(acc16, ones), _mm256_madd_epi16(gk_kq_ld256(ba + 260), ones));
+        accf = _mm256_add_ps(accf, _mm256_mul_ps(_mm256_set1_ps(gk_kq_h2f(bw + 52) * gk_ldf(ba)), _mm256_cvtepi32_ps(acc)));
     }
-    return sumf;
+    return gk_kq_hsum_ps(accf);
 }
 #endif
 GK_KQ_FN_SIMD(float, tq1_0_dot, GK_KQ_P_DOT, GK_KQ_A_DOT)
