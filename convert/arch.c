@@ -3,6 +3,7 @@
  * checkpoints store Q/K in HF's rotate-half layout (llama family) and which use NeoX rotary in
  * llama.cpp (qwen2/qwen3: no permutation). Adding an architecture is one entry in `arches`. */
 #include "gk_convert.h"
+#include "gk_tokenizer.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -96,7 +97,7 @@ static const gk_cv_arch arches[] = {
         .def = {32000, 4096, 11008, 32, 32, 0, 0, 2048, 1e-6, 10000.0},
         .global_pre = embed_pre, .block = llama_block, .global_post = norm_output_post,
         .permute_qk = 1, .write_vocab_and_rope_dim = 1, .allow_llama3_rope = 1,
-        .always_head_dim = 1, .ignore = rotary_ignore,
+        .always_head_dim = 1, .ignore = rotary_ignore, .tok_flags = GK_TOK_LLAMA_SPACE_PREFIX,
     },
     {
         /* llama.cpp's converter registers MistralForCausalLM with its llama model class:
@@ -106,7 +107,7 @@ static const gk_cv_arch arches[] = {
         .def = {32000, 4096, 14336, 32, 32, 8, 0, 4096 * 32, 1e-6, 10000.0},
         .global_pre = embed_pre, .block = llama_block, .global_post = norm_output_post,
         .permute_qk = 1, .write_vocab_and_rope_dim = 1, .allow_llama3_rope = 1,
-        .always_head_dim = 1, .ignore = rotary_ignore,
+        .always_head_dim = 1, .ignore = rotary_ignore, .tok_flags = GK_TOK_LLAMA_SPACE_PREFIX,
     },
     {
         .hf_class = "Qwen2ForCausalLM", .gguf_arch = "qwen2",

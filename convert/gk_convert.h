@@ -123,6 +123,7 @@ typedef struct gk_cv_arch {
     int always_head_dim;           /* the transformers class always has head_dim, so the
                                       converter writes attention.key_length/value_length */
     const char *const *ignore;     /* HF names (suffixes) that are dropped silently */
+    unsigned tok_flags;            /* GK_TOK_* flags for the tokenizer metadata (gk_tokenizer.h) */
 } gk_cv_arch;
 
 const gk_cv_arch *gk_cv_arch_find(const char *hf_class);

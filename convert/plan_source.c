@@ -4,6 +4,8 @@
 #include "gk_convert.h"
 #include "gk_tokenizer.h"
 
+#include <jansson.h>
+
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -69,6 +71,19 @@ static int64_t find_fn(const gk_cv_source *s, const char *name) {
     return gk_ckpt_find_tensor(im->ck, name);
 }
 
+/* The tokenizer flags of the checkpoint's architecture (config.json architectures[0]); 0 when
+ * unknown — the plan reports an unsupported architecture itself. */
+static unsigned arch_tok_flags(gk_ckpt *ck) {
+    const uint8_t *data = NULL;
+    size_t len = 0;
+    if (gk_ckpt_file_get(ck, "config.json", &data, &len, NULL) != GK_OK) return 0;
+    json_t *cfg = json_loadb((const char *)data, len, 0, NULL);
+    json_t *archs = json_is_object(cfg) ? json_object_get(cfg, "architectures") : NULL;
+    const gk_cv_arch *a = gk_cv_arch_find(json_string_value(json_array_get(archs, 0)));
+    json_decref(cfg);
+    return a ? a->tok_flags : 0;
+}
+
 gk_status gk_cv_source_open_ex(const char *path, const char *force_pre, int want_tokenizer,
                                gk_cv_source **out, gk_err *err) {
     if (!path || !out) return gk_err_set(err, GK_E_INVALID_ARG, "source: NULL argument");
@@ -131,6 +146,7 @@ gk_status gk_cv_source_open_ex(const char *path, const char *force_pre, int want
         in.get = tok_get;
         in.ctx = ck;
         in.n_vocab = embd_rows <= UINT32_MAX ? (uint32_t)embd_rows : 0;
+        in.flags = arch_tok_flags(ck);
         st = gk_tokenizer_build(&in, force_pre, &im->tok, err);
         if (st) goto fail;
         s->tok_kv = im->tok->kv;

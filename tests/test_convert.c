@@ -519,6 +519,49 @@ static void test_hostile(const gk_kctx *k) {
     gk_cv_source_free(src);
 }
 
+/* The llama converter writes tokenizer.ggml.add_space_prefix from tokenizer_config.json's
+ * add_prefix_space (format-facts §9.5); other architectures do not. */
+static void test_space_prefix(void) {
+    char dir[4200], cmd[12000];
+    snprintf(dir, sizeof dir, "%s", gk_test_tmpdir());
+    snprintf(cmd, sizeof cmd, "cp -r '%s' '%s/ck' && chmod -R u+w '%s/ck'",
+             gk_test_data("stories260K-hf-f32"), dir, dir);
+    CHECK(system(cmd) == 0);
+    char path[4300];
+    snprintf(path, sizeof path, "%s/ck/tokenizer_config.json", dir);
+    size_t n = 0;
+    unsigned char *txt = gk_test_read_file(path, &n);
+    CHECK(txt != NULL);
+    if (!txt) return;
+    /* insert "add_prefix_space": false after the opening brace */
+    char *patched = malloc(n + 64);
+    const char *brace = memchr(txt, '{', n);
+    CHECK(brace != NULL);
+    if (!brace || !patched) { free(txt); free(patched); return; }
+    size_t head = (size_t)(brace - (const char *)txt) + 1;
+    int m = snprintf(patched, n + 64, "%.*s\"add_prefix_space\": false,%.*s", (int)head, txt,
+                     (int)(n - head), (const char *)txt + head);
+    CHECK(gk_test_write_file(path, patched, (size_t)m) == 0);
+    free(txt);
+    free(patched);
+    snprintf(path, sizeof path, "%s/ck", dir);
+    gk_cv_source *src = NULL;
+    gk_err e = {0};
+    CHECKF(gk_cv_source_open(path, &src, &e) == GK_OK, "%s", e.msg);
+    int found = 0;
+    for (uint64_t i = 0; src && i < src->n_tok_kv; i++) {
+        const gk_kv *kv = &src->tok_kv[i];
+        if (kv->key.len == 31 && !memcmp(kv->key.ptr, "tokenizer.ggml.add_space_prefix", 31)) {
+            found = 1;
+            CHECK(kv->val.type == GK_V_BOOL && kv->val.v.b == 0);
+        }
+    }
+    CHECK(found);
+    gk_cv_source_free(src);
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    CHECK(system(cmd) == 0);
+}
+
 int main(void) {
     test_permutation();
     test_config();
@@ -532,5 +575,6 @@ int main(void) {
     test_examples(&k);
     test_hostile(&k);
     test_bad_stream(&k);
+    test_space_prefix();
     return gk_test_result("test_convert");
 }
