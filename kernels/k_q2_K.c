@@ -137,30 +137,13 @@ GK_TARGET_AVX2 static void q2_K_block_simd(const float *x, uint8_t *o, const flo
 }
 #endif
 
-GK_KQ_INLINE size_t q2_K_quant_body(const float *x, void *vy, int64_t nrows, int64_t n_per_row,
-                                    const float *imatrix, int simd) {
-    if (n_per_row <= 0 || nrows < 0 || n_per_row % 256) return 0;
-    const int64_t nb = n_per_row / 256;
-    uint8_t *y = (uint8_t *)vy;
-    for (int64_t r = 0; r < nrows; r++) {
-        for (int64_t i = 0; i < nb; i++) {
-            const float *xb = x + r * n_per_row + i * 256;
-            uint8_t *o = y + (r * nb + i) * QB;
-#if GK_X86
-            if (simd) {
-                q2_K_block_simd(xb, o, imatrix ? imatrix + i * 256 : NULL);
-                continue;
-            }
-#else
-            (void)simd;
-#endif
-            if (imatrix) q2_K_imat_block(xb, o, imatrix + i * 256);
-            else q2_K_ref_block(xb, o);
-        }
-    }
-    return (size_t)(nrows * nb * QB);
+/* One super-block, both paths (qw NULL: reference). */
+static void q2_K_block(const float *x, uint8_t *o, const float *qw) {
+    if (qw) q2_K_imat_block(x, o, qw);
+    else q2_K_ref_block(x, o);
 }
-GK_KQ_QUANT_ISA(q2_K)
+
+GK_KQ_QUANT_ISA(q2_K, QB)
 
 GK_KQ_INLINE void q2_K_tof_body(const void *vx, float *y, int64_t k) {
     const uint8_t *x = (const uint8_t *)vx;

@@ -43,45 +43,10 @@ GK_KQ_INLINE void q5_K_finish(const float *x, uint8_t *o, uint8_t *L, int simd) 
     }
 }
 
-GK_KQ_INLINE void q5_K_ref_block(const float *x, uint8_t *o) {
-    uint8_t L[256], Laux[32];
-    float weights[32], mins[8], scales[8];
-    float max_scale = 0, max_min = 0;
-    for (int j = 0; j < 8; ++j) {
-        float sum_x2 = 0;
-        for (int l = 0; l < 32; ++l) sum_x2 += x[32 * j + l] * x[32 * j + l];
-        float av_x = sqrtf(sum_x2 / 32);
-        for (int l = 0; l < 32; ++l) weights[l] = av_x + fabsf(x[32 * j + l]);
-        scales[j] = gk_kq_make_qkx2_quants(32, 31, x + 32 * j, weights, L + 32 * j, &mins[j], Laux,
-                                           -0.5f, 0.1f, 15, 0);
-        if (scales[j] > max_scale) max_scale = scales[j];
-        if (mins[j] > max_min) max_min = mins[j];
-    }
-    gk_kq_q4k_pack_scales(o, scales, mins, max_scale, max_min);
-    q5_K_finish(x, o, L, 0);
-}
-
-GK_KQ_INLINE void q5_K_imat_block(const float *x, uint8_t *o, const float *qw) {
-    uint8_t L[256], Laux[32], Ls[8], Lm[8];
-    float weights[32], sw[8], mins[8], scales[8];
-    float sum_x2 = 0;
-    for (int l = 0; l < 256; ++l) sum_x2 += x[l] * x[l];
-    float sigma2 = 2 * sum_x2 / 256;
-    for (int j = 0; j < 8; ++j) {
-        for (int l = 0; l < 32; ++l)
-            weights[l] = qw[32 * j + l] * sqrtf(sigma2 + x[32 * j + l] * x[32 * j + l]);
-        float sumw = 0;
-        for (int l = 0; l < 32; ++l) sumw += weights[l];
-        sw[j] = sumw;
-        scales[j] = gk_kq_make_qkx3_quants(32, 31, x + 32 * j, weights, L + 32 * j, &mins[j],
-                                           Laux, -0.9f, 0.05f, 36, 0);
-    }
-    float d_block = gk_kq_make_qp_quants(8, 63, scales, Ls, sw);
-    float m_block = gk_kq_make_qp_quants(8, 63, mins, Lm, sw);
-    memset(o + 4, 0, 12);
-    gk_kq_pack_scale_min_k4(Ls, Lm, o + 4);
-    gk_st16(o, gk_f32_to_f16(d_block));
-    gk_st16(o + 2, gk_f32_to_f16(m_block));
+/* One super-block, both paths (qw NULL: reference). */
+static void q5_K_block(const float *x, uint8_t *o, const float *qw) {
+    uint8_t L[256];
+    gk_kq_q45_scales(x, qw, o, L, 31, -0.5f, 0.1f, 15);
     q5_K_finish(x, o, L, 0);
 }
 
@@ -93,29 +58,7 @@ GK_TARGET_AVX2 static void q5_K_block_simd(const float *x, uint8_t *o, const flo
 }
 #endif
 
-GK_KQ_INLINE size_t q5_K_quant_body(const float *x, void *vy, int64_t nrows, int64_t n_per_row,
-                                    const float *imatrix, int simd) {
-    if (n_per_row <= 0 || nrows < 0 || n_per_row % 256) return 0;
-    const int64_t nb = n_per_row / 256;
-    uint8_t *y = (uint8_t *)vy;
-    for (int64_t r = 0; r < nrows; r++) {
-        for (int64_t i = 0; i < nb; i++) {
-            const float *xb = x + r * n_per_row + i * 256;
-            uint8_t *o = y + (r * nb + i) * QB;
-#if GK_X86
-            if (simd) {
-                q5_K_block_simd(xb, o, imatrix ? imatrix + i * 256 : NULL);
-                continue;
-            }
-#endif
-            if (imatrix) q5_K_imat_block(xb, o, imatrix + i * 256);
-            else q5_K_ref_block(xb, o);
-        }
-    }
-    return (size_t)(nrows * nb * QB);
-}
-
-GK_KQ_QUANT_ISA(q5_K)
+GK_KQ_QUANT_ISA(q5_K, QB)
 
 GK_KQ_INLINE void q5_K_tof_body(const void *vx, float *y, int64_t k) {
     const uint8_t *x = (const uint8_t *)vx;

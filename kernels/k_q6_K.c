@@ -83,28 +83,7 @@ GK_TARGET_AVX2 static void q6_K_block_simd(const float *x, uint8_t *o, const flo
 }
 #endif
 
-GK_KQ_INLINE size_t q6_K_quant_body(const float *x, void *vy, int64_t nrows, int64_t n_per_row,
-                                    const float *imatrix, int simd) {
-    if (n_per_row <= 0 || nrows < 0 || n_per_row % 256) return 0;
-    const int64_t nb = n_per_row / 256;
-    uint8_t *y = (uint8_t *)vy;
-    for (int64_t r = 0; r < nrows; r++)
-        for (int64_t i = 0; i < nb; i++) {
-#if GK_X86
-            if (simd) {
-                q6_K_block_simd(x + r * n_per_row + i * 256, y + (r * nb + i) * QB,
-                                imatrix ? imatrix + i * 256 : NULL);
-                continue;
-            }
-#else
-            (void)simd;
-#endif
-            q6_K_block(x + r * n_per_row + i * 256, y + (r * nb + i) * QB,
-                       imatrix ? imatrix + i * 256 : NULL);
-        }
-    return (size_t)(nrows * nb * QB);
-}
-GK_KQ_QUANT_ISA(q6_K)
+GK_KQ_QUANT_ISA(q6_K, QB)
 
 GK_KQ_INLINE void q6_K_tof_body(const void *vx, float *y, int64_t k) {
     const uint8_t *x = (const uint8_t *)vx;

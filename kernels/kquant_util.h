@@ -50,22 +50,23 @@
 #define GK_KQ_ISA3(name) {name##_scalar, NULL, NULL}
 #endif
 
-/* quantize entries NAME_quant_scalar / _avx2 / _avx512 calling NAME_quant_body(.., simd 0|1) */
+/* quantize entries NAME_quant_scalar / _avx2 / _avx512 over the per-super-block functions
+ * NAME_block (scalar reference) and NAME_block_simd (x86, identical bytes). */
 #if GK_X86
-#define GK_KQ_QUANT_ISA(name)                                                            \
+#define GK_KQ_QUANT_ISA(name, qb)                                                        \
     static size_t name##_quant_scalar GK_KQ_P_QUANT {                                  \
-        return name##_quant_body(x, vy, nrows, n_per_row, imatrix, 0);                 \
+        return gk_kq_quant_rows(x, vy, nrows, n_per_row, imatrix, qb, name##_block);   \
     }                                                                                  \
     GK_TARGET_AVX2 static size_t name##_quant_avx2 GK_KQ_P_QUANT {                     \
-        return name##_quant_body(x, vy, nrows, n_per_row, imatrix, 1);                 \
+        return gk_kq_quant_rows(x, vy, nrows, n_per_row, imatrix, qb, name##_block_simd); \
     }                                                                                  \
     GK_TARGET_AVX512 static size_t name##_quant_avx512 GK_KQ_P_QUANT {                 \
-        return name##_quant_body(x, vy, nrows, n_per_row, imatrix, 1);                 \
+        return gk_kq_quant_rows(x, vy, nrows, n_per_row, imatrix, qb, name##_block_simd); \
     }
 #else
-#define GK_KQ_QUANT_ISA(name)                                                            \
+#define GK_KQ_QUANT_ISA(name, qb)                                                        \
     static size_t name##_quant_scalar GK_KQ_P_QUANT {                                  \
-        return name##_quant_body(x, vy, nrows, n_per_row, imatrix, 0);                 \
+        return gk_kq_quant_rows(x, vy, nrows, n_per_row, imatrix, qb, name##_block);   \
     }
 #endif
 
@@ -391,6 +392,65 @@ GK_KQ_INLINE void gk_kq_q4k_pack_scales(uint8_t *o, const float *scales, const f
     gk_kq_pack_scale_min_k4(ls, lm, o + 4);
     gk_st16(o, gk_f32_to_f16(max_scale / 63.f));
     gk_st16(o + 2, gk_f32_to_f16(max_min / 63.f));
+}
+
+/* Q4_K / Q5_K scale search of one super-block (scalar reference): qw NULL -> ggml's reference
+ * path (av = sqrt(sum x^2/32), w = av + |x|, make_qkx2_quants(32, nmax, .., rmin, rdelta,
+ * nstep), 6-bit scales by 63/max); else the imatrix path (sigma2 = 2 sum x^2/256,
+ * w = qw sqrt(sigma2 + x^2), make_qkx3_quants(-0.9, 0.05, 36), make_qp_quants(8, 63)).
+ * Writes d, dmin, scales[12] at o and the codes to L[256]; the caller requantizes. */
+GK_KQ_INLINE void gk_kq_q45_scales(const float *x, const float *qw, uint8_t *o, uint8_t *L,
+                                   int nmax, float rmin, float rdelta, int nstep) {
+    uint8_t Laux[32], Ls[8], Lm[8];
+    float weights[32], sw[8], mins[8], scales[8];
+    if (!qw) {
+        float max_scale = 0, max_min = 0;
+        for (int j = 0; j < 8; ++j) {
+            float sum_x2 = 0;
+            for (int l = 0; l < 32; ++l) sum_x2 += x[32 * j + l] * x[32 * j + l];
+            float av_x = sqrtf(sum_x2 / 32);
+            for (int l = 0; l < 32; ++l) weights[l] = av_x + fabsf(x[32 * j + l]);
+            scales[j] = gk_kq_make_qkx2_quants(32, nmax, x + 32 * j, weights, L + 32 * j, &mins[j],
+                                               Laux, rmin, rdelta, nstep, 0);
+            if (scales[j] > max_scale) max_scale = scales[j];
+            if (mins[j] > max_min) max_min = mins[j];
+        }
+        gk_kq_q4k_pack_scales(o, scales, mins, max_scale, max_min);
+        return;
+    }
+    float sum_x2 = 0;
+    for (int l = 0; l < 256; ++l) sum_x2 += x[l] * x[l];
+    float sigma2 = 2 * sum_x2 / 256;
+    for (int j = 0; j < 8; ++j) {
+        for (int l = 0; l < 32; ++l)
+            weights[l] = qw[32 * j + l] * sqrtf(sigma2 + x[32 * j + l] * x[32 * j + l]);
+        float sumw = 0;
+        for (int l = 0; l < 32; ++l) sumw += weights[l];
+        sw[j] = sumw;
+        scales[j] = gk_kq_make_qkx3_quants(32, nmax, x + 32 * j, weights, L + 32 * j, &mins[j],
+                                           Laux, -0.9f, 0.05f, 36, 0);
+    }
+    float d_block = gk_kq_make_qp_quants(8, 63, scales, Ls, sw);
+    float m_block = gk_kq_make_qp_quants(8, 63, mins, Lm, sw);
+    memset(o + 4, 0, 12);
+    gk_kq_pack_scale_min_k4(Ls, Lm, o + 4);
+    gk_st16(o, gk_f32_to_f16(d_block));
+    gk_st16(o + 2, gk_f32_to_f16(m_block));
+}
+
+/* ggml_quantize_chunk over rows of 256-value super-blocks: blk(x, out, imatrix slice or NULL)
+ * per super-block. n_per_row must be a positive multiple of 256 (else nothing is written, 0). */
+typedef void (*gk_kq_block_fn)(const float *x, uint8_t *o, const float *qw);
+GK_KQ_INLINE size_t gk_kq_quant_rows(const float *x, void *vy, int64_t nrows, int64_t n_per_row,
+                                     const float *imatrix, size_t qb, gk_kq_block_fn blk) {
+    if (n_per_row <= 0 || nrows < 0 || n_per_row % 256) return 0;
+    const int64_t nb = n_per_row / 256;
+    uint8_t *y = (uint8_t *)vy;
+    for (int64_t r = 0; r < nrows; r++)
+        for (int64_t i = 0; i < nb; i++)
+            blk(x + r * n_per_row + i * 256, y + (size_t)(r * nb + i) * qb,
+                imatrix ? imatrix + i * 256 : NULL);
+    return (size_t)nrows * (size_t)nb * qb;
 }
 
 /* Q3_K: the sixteen signed 6-bit scales (stored value - 32) of scales[12]. */
