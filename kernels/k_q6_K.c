@@ -187,8 +187,49 @@ GK_KQ_AVX2 float q6_K_dot_simd(int64_t n, const void *vw, const void *va) {
     }
     return gk_kq_hsum_ps(accf);
 }
+/* AVX-512: two 32-value chunks per 512-bit register; the same integers, float accumulation. */
+GK_TARGET_AVX512 static float q6_K_dot_avx512(int64_t n, const void *vw, const void *va) {
+    const uint8_t *w = (const uint8_t *)vw, *a = (const uint8_t *)va;
+    const __m512i m4 = _mm512_set1_epi8(0xF), m2 = _mm512_set1_epi8(3);
+    const __m512i sh01 = _mm512_inserti64x4(_mm512_setzero_si512(), _mm256_set1_epi16(2), 1);
+    const __m512i sh23 = _mm512_add_epi16(sh01, _mm512_set1_epi16(4));
+    __m512 accf = _mm512_setzero_ps();
+    for (int64_t i = 0; i < n / 256; i++) {
+        const uint8_t *bw = w + i * QB, *ba = a + i * 292;
+        const __m256i S = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(bw + 192)));
+        const __m512i S5 = _mm512_castsi256_si512(S);
+        __m256i corr = _mm256_madd_epi16(S, gk_kq_ld256(ba + 260));
+        __m512i acc = _mm512_setzero_si512();
+        for (int h = 0; h < 2; ++h) {
+            const __m512i L = _mm512_loadu_si512((const void *)(bw + 64 * h));
+            const __m512i qh = _mm512_broadcast_i64x4(gk_kq_ld256(bw + 128 + 32 * h));
+            const __m512i h01 = _mm512_slli_epi16(_mm512_and_si512(_mm512_srlv_epi16(qh, sh01), m2), 4);
+            const __m512i h23 = _mm512_slli_epi16(_mm512_and_si512(_mm512_srlv_epi16(qh, sh23), m2), 4);
+            const __m512i q01 = _mm512_or_si512(_mm512_and_si512(L, m4), h01);
+            const __m512i q23 = _mm512_or_si512(_mm512_and_si512(_mm512_srli_epi16(L, 4), m4), h23);
+            const __m512i i01 = _mm512_set_epi64(0x0003000300030003LL + 0x0008000800080008LL * h, 0x0003000300030003LL + 0x0008000800080008LL * h,
+                                                 0x0002000200020002LL + 0x0008000800080008LL * h, 0x0002000200020002LL + 0x0008000800080008LL * h,
+                                                 0x0001000100010001LL + 0x0008000800080008LL * h, 0x0001000100010001LL + 0x0008000800080008LL * h,
+                                                 0x0000000000000000LL + 0x0008000800080008LL * h, 0x0000000000000000LL + 0x0008000800080008LL * h);
+            const __m512i i23 = _mm512_add_epi16(i01, _mm512_set1_epi16(4));
+            const __m512i a01 = _mm512_loadu_si512((const void *)(ba + 4 + 128 * h));
+            const __m512i a23 = _mm512_loadu_si512((const void *)(ba + 4 + 128 * h + 64));
+            acc = _mm512_add_epi32(acc, _mm512_madd_epi16(_mm512_maddubs_epi16(q01, a01), _mm512_permutexvar_epi16(i01, S5)));
+            acc = _mm512_add_epi32(acc, _mm512_madd_epi16(_mm512_maddubs_epi16(q23, a23), _mm512_permutexvar_epi16(i23, S5)));
+        }
+        corr = _mm256_slli_epi32(corr, 5);
+        acc = _mm512_sub_epi32(acc, _mm512_inserti64x4(_mm512_setzero_si512(), corr, 0));
+        const __m512 d = _mm512_set1_ps(gk_ldf(ba) * gk_kq_h2f(bw + 208));
+        accf = _mm512_add_ps(accf, _mm512_mul_ps(d, _mm512_cvtepi32_ps(acc)));
+    }
+    const __m256 f = _mm256_add_ps(_mm512_castps512_ps256(accf), _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(accf), 1)));
+    return gk_kq_hsum_ps(f);
+}
 #endif
-GK_KQ_FN_SIMD(float, q6_K_dot, GK_KQ_P_DOT, GK_KQ_A_DOT)
+static float q6_K_dot_scalar GK_KQ_P_DOT { return q6_K_dot_body GK_KQ_A_DOT; }
+#if GK_X86
+GK_TARGET_AVX2 static float q6_K_dot_avx2 GK_KQ_P_DOT { return q6_K_dot_simd GK_KQ_A_DOT; }
+#endif
 
 static int64_t q6_K_validate(const void *data, size_t nbytes) {
     return gk_kq_validate_f16(data, nbytes, QB, 208, -1);
