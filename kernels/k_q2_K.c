@@ -216,8 +216,45 @@ GK_KQ_AVX2 float q2_K_dot_simd(int64_t n, const void *vw, const void *va) {
     }
     return gk_kq_hsum_ps(_mm256_sub_ps(accf, accm));
 }
+/* AVX-512: two 32-value chunks per 512-bit register; the same integers, float accumulation. */
+GK_TARGET_AVX512 static float q2_K_dot_avx512(int64_t n, const void *vw, const void *va) {
+    const uint8_t *w = (const uint8_t *)vw, *a = (const uint8_t *)va;
+    const __m512i m2 = _mm512_set1_epi8(3);
+    const __m512i sh01 = _mm512_inserti64x4(_mm512_setzero_si512(), _mm256_set1_epi16(2), 1);
+    const __m512i sh23 = _mm512_add_epi16(sh01, _mm512_set1_epi16(4));
+    __m512 accf = _mm512_setzero_ps();
+    __m256 accm = _mm256_setzero_ps();
+    for (int64_t i = 0; i < n / 256; i++) {
+        const uint8_t *bw = w + i * QB, *ba = a + i * 292;
+        const __m256i sm = _mm256_cvtepu8_epi16(_mm_loadu_si128((const __m128i *)bw));
+        const __m512i S5 = _mm512_castsi256_si512(_mm256_and_si256(sm, _mm256_set1_epi16(0xF)));
+        const __m256i mm = _mm256_madd_epi16(_mm256_srli_epi16(sm, 4), gk_kq_ld256(ba + 260));
+        __m512i acc = _mm512_setzero_si512();
+        for (int nn = 0; nn < 2; ++nn) {
+            const __m512i qs = _mm512_broadcast_i64x4(gk_kq_ld256(bw + 16 + 32 * nn));
+            const __m512i q01 = _mm512_and_si512(_mm512_srlv_epi16(qs, sh01), m2);
+            const __m512i q23 = _mm512_and_si512(_mm512_srlv_epi16(qs, sh23), m2);
+            const long long o = 0x0008000800080008LL * nn;
+            const __m512i i01 = _mm512_set_epi64(0x0003000300030003LL + o, 0x0003000300030003LL + o, 0x0002000200020002LL + o,
+                                                 0x0002000200020002LL + o, 0x0001000100010001LL + o, 0x0001000100010001LL + o, o, o);
+            const __m512i i23 = _mm512_add_epi16(i01, _mm512_set1_epi16(4));
+            const __m512i a01 = _mm512_loadu_si512((const void *)(ba + 4 + 128 * nn));
+            const __m512i a23 = _mm512_loadu_si512((const void *)(ba + 4 + 128 * nn + 64));
+            acc = _mm512_add_epi32(acc, _mm512_madd_epi16(_mm512_maddubs_epi16(q01, a01), _mm512_permutexvar_epi16(i01, S5)));
+            acc = _mm512_add_epi32(acc, _mm512_madd_epi16(_mm512_maddubs_epi16(q23, a23), _mm512_permutexvar_epi16(i23, S5)));
+        }
+        const float da = gk_ldf(ba);
+        accf = _mm512_add_ps(accf, _mm512_mul_ps(_mm512_set1_ps(da * gk_kq_h2f(bw + 80)), _mm512_cvtepi32_ps(acc)));
+        accm = _mm256_add_ps(accm, _mm256_mul_ps(_mm256_set1_ps(da * gk_kq_h2f(bw + 82)), _mm256_cvtepi32_ps(mm)));
+    }
+    const __m256 f = _mm256_add_ps(_mm512_castps512_ps256(accf), _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(accf), 1)));
+    return gk_kq_hsum_ps(_mm256_sub_ps(f, accm));
+}
 #endif
-GK_KQ_FN_SIMD(float, q2_K_dot, GK_KQ_P_DOT, GK_KQ_A_DOT)
+static float q2_K_dot_scalar GK_KQ_P_DOT { return q2_K_dot_body GK_KQ_A_DOT; }
+#if GK_X86
+GK_TARGET_AVX2 static float q2_K_dot_avx2 GK_KQ_P_DOT { return q2_K_dot_simd GK_KQ_A_DOT; }
+#endif
 
 static int64_t q2_K_validate(const void *data, size_t nbytes) {
     return gk_kq_validate_f16(data, nbytes, QB, 80, 82);
