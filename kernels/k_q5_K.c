@@ -142,8 +142,54 @@ GK_KQ_AVX2 float q5_K_dot_simd(int64_t n, const void *vw, const void *va) {
     }
     return gk_kq_hsum_ps(_mm256_sub_ps(accf, _mm256_insertf128_ps(_mm256_setzero_ps(), accm, 0)));
 }
+/* AVX-512: two 32-value chunks per 512-bit register; the same integers, float accumulation. */
+GK_TARGET_AVX512 static float q5_K_dot_avx512(int64_t n, const void *vw, const void *va) {
+    const uint8_t *w = (const uint8_t *)vw, *a = (const uint8_t *)va;
+    const __m512i m4 = _mm512_set1_epi8(0xF), one = _mm512_set1_epi8(1), one16 = _mm512_set1_epi16(1);
+    const __m512i idx_lo[2] = {_mm512_set_epi64(0x0002000200020002, 0x0002000200020002, 0x0002000200020002, 0x0002000200020002,
+                                                0, 0, 0, 0),
+                               _mm512_set_epi64(0x0006000600060006, 0x0006000600060006, 0x0006000600060006, 0x0006000600060006,
+                                                0x0004000400040004, 0x0004000400040004, 0x0004000400040004, 0x0004000400040004)};
+    __m512 accf = _mm512_setzero_ps();
+    __m128 accm = _mm_setzero_ps();
+    for (int64_t i = 0; i < n / 256; i++) {
+        const uint8_t *bw = w + i * QB, *ba = a + i * 292;
+        const __m128i sm = gk_kq_q4k_scales16(bw + 4);
+        const __m512i sc = _mm512_cvtepu8_epi16(_mm256_castsi128_si256(sm));
+        const __m512i qh = _mm512_broadcast_i64x4(gk_kq_ld256(bw + 16));
+        __m512i acc = _mm512_setzero_si512();
+        for (int p = 0; p < 2; ++p) {
+            /* chunk c = 2p (low half) and 2p+1 (high half): low nibble bit 2c, high nibble bit 2c+1 */
+            const __m512i shl = _mm512_inserti64x4(_mm512_set1_epi16((short)(4 * p)), _mm256_set1_epi16((short)(4 * p + 2)), 1);
+            const __m512i hl = _mm512_slli_epi16(_mm512_and_si512(_mm512_srlv_epi16(qh, shl), one), 4);
+            const __m512i hh = _mm512_slli_epi16(_mm512_and_si512(_mm512_srlv_epi16(qh, _mm512_add_epi16(shl, one16)), one), 4);
+            const __m512i q = _mm512_loadu_si512((const void *)(bw + 48 + 64 * p));
+            const __m512i lo = _mm512_or_si512(_mm512_and_si512(q, m4), hl);
+            const __m512i hi = _mm512_or_si512(_mm512_and_si512(_mm512_srli_epi16(q, 4), m4), hh);
+            const __m512i alo = _mm512_inserti64x4(_mm512_castsi256_si512(gk_kq_ld256(ba + 4 + 128 * p)),
+                                                   gk_kq_ld256(ba + 4 + 128 * p + 64), 1);
+            const __m512i ahi = _mm512_inserti64x4(_mm512_castsi256_si512(gk_kq_ld256(ba + 36 + 128 * p)),
+                                                   gk_kq_ld256(ba + 36 + 128 * p + 64), 1);
+            const __m512i slo = _mm512_permutexvar_epi16(idx_lo[p], sc);
+            const __m512i shi = _mm512_permutexvar_epi16(_mm512_add_epi16(idx_lo[p], one16), sc);
+            acc = _mm512_add_epi32(acc, _mm512_madd_epi16(_mm512_maddubs_epi16(lo, alo), slo));
+            acc = _mm512_add_epi32(acc, _mm512_madd_epi16(_mm512_maddubs_epi16(hi, ahi), shi));
+        }
+        const __m256i bs = gk_kq_ld256(ba + 260);
+        const __m128i pairs = _mm_hadd_epi16(_mm256_castsi256_si128(bs), _mm256_extracti128_si256(bs, 1));
+        const __m128i mm = _mm_madd_epi16(_mm_cvtepu8_epi16(_mm_srli_si128(sm, 8)), pairs);
+        const float da = gk_ldf(ba);
+        accf = _mm512_add_ps(accf, _mm512_mul_ps(_mm512_set1_ps(da * gk_kq_h2f(bw)), _mm512_cvtepi32_ps(acc)));
+        accm = _mm_add_ps(accm, _mm_mul_ps(_mm_set1_ps(da * gk_kq_h2f(bw + 2)), _mm_cvtepi32_ps(mm)));
+    }
+    const __m256 f = _mm256_add_ps(_mm512_castps512_ps256(accf), _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(accf), 1)));
+    return gk_kq_hsum_ps(_mm256_sub_ps(f, _mm256_insertf128_ps(_mm256_setzero_ps(), accm, 0)));
+}
 #endif
-GK_KQ_FN_SIMD(float, q5_K_dot, GK_KQ_P_DOT, GK_KQ_A_DOT)
+static float q5_K_dot_scalar GK_KQ_P_DOT { return q5_K_dot_body GK_KQ_A_DOT; }
+#if GK_X86
+GK_TARGET_AVX2 static float q5_K_dot_avx2 GK_KQ_P_DOT { return q5_K_dot_simd GK_KQ_A_DOT; }
+#endif
 
 static int64_t q5_K_validate(const void *data, size_t nbytes) {
     return gk_kq_validate_f16(data, nbytes, QB, 0, 2);
