@@ -119,8 +119,35 @@ GK_KQ_AVX2 float tq2_0_dot_simd(int64_t n, const void *vw, const void *va) {
     }
     return gk_kq_hsum_ps(accf);
 }
+/* AVX-512: two 32-value groups per 512-bit register. */
+GK_TARGET_AVX512 static float tq2_0_dot_avx512(int64_t n, const void *vw, const void *va) {
+    const uint8_t *w = (const uint8_t *)vw, *a = (const uint8_t *)va;
+    const __m512i m2 = _mm512_set1_epi8(3), ones = _mm512_set1_epi16(1);
+    const __m512i sh01 = _mm512_inserti64x4(_mm512_setzero_si512(), _mm256_set1_epi16(2), 1);
+    const __m512i sh23 = _mm512_add_epi16(sh01, _mm512_set1_epi16(4));
+    __m512 accf = _mm512_setzero_ps();
+    for (int64_t i = 0; i < n / 256; i++) {
+        const uint8_t *bw = w + i * QB, *ba = a + i * 292;
+        __m512i acc16 = _mm512_setzero_si512();   /* |sum| <= 4 * 2*2*128: fits int16 */
+        for (int g = 0; g < 2; ++g) {
+            const __m512i qs = _mm512_broadcast_i64x4(gk_kq_ld256(bw + 32 * g));
+            const __m512i q01 = _mm512_and_si512(_mm512_srlv_epi16(qs, sh01), m2);
+            const __m512i q23 = _mm512_and_si512(_mm512_srlv_epi16(qs, sh23), m2);
+            acc16 = _mm512_add_epi16(acc16, _mm512_maddubs_epi16(q01, _mm512_loadu_si512((const void *)(ba + 4 + 128 * g))));
+            acc16 = _mm512_add_epi16(acc16, _mm512_maddubs_epi16(q23, _mm512_loadu_si512((const void *)(ba + 68 + 128 * g))));
+        }
+        const __m512i bs = _mm512_inserti64x4(_mm512_setzero_si512(), gk_kq_ld256(ba + 260), 0);
+        const __m512i acc = _mm512_sub_epi32(_mm512_madd_epi16(acc16, ones), _mm512_madd_epi16(bs, ones));
+        accf = _mm512_add_ps(accf, _mm512_mul_ps(_mm512_set1_ps(gk_kq_h2f(bw + 64) * gk_ldf(ba)), _mm512_cvtepi32_ps(acc)));
+    }
+    const __m256 f = _mm256_add_ps(_mm512_castps512_ps256(accf), _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(accf), 1)));
+    return gk_kq_hsum_ps(f);
+}
 #endif
-GK_KQ_FN_SIMD(float, tq2_0_dot, GK_KQ_P_DOT, GK_KQ_A_DOT)
+static float tq2_0_dot_scalar GK_KQ_P_DOT { return tq2_0_dot_body GK_KQ_A_DOT; }
+#if GK_X86
+GK_TARGET_AVX2 static float tq2_0_dot_avx2 GK_KQ_P_DOT { return tq2_0_dot_simd GK_KQ_A_DOT; }
+#endif
 
 static int64_t tq2_0_validate(const void *data, size_t nbytes) {
     return gk_kq_validate_f16(data, nbytes, QB, 64, -1);
