@@ -298,6 +298,17 @@ static void test_validate(const gk_kctx *c) {
         f->byteswap(s, 3);
         CHECK(!memcmp(s, b, 3 * (size_t)V[t].bs));
     }
+    /* bad shapes are refused without writing: n_per_row not a multiple of 256 */
+    {
+        float x[512] = {0};
+        unsigned char o[600];
+        for (size_t t = 0; t < sizeof AGREE_TYPES / sizeof AGREE_TYPES[0]; t++) {
+            memset(o, 0x77, sizeof o);
+            CHECK(c->fn[AGREE_TYPES[t]].quantize(x, o, 1, 300, NULL) == 0);
+            CHECK(c->fn[AGREE_TYPES[t]].quantize(x, o, 2, 128, NULL) == 0);
+            CHECK(o[0] == 0x77);
+        }
+    }
     unsigned char q[292];
     memset(q, 0, sizeof q);
     CHECK(c->fn[GK_TYPE_Q8_K].validate(q, 292) == -1);
