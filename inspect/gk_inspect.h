@@ -38,8 +38,8 @@ typedef struct gk_hash_opts {
     unsigned tensor_algos; /* bit (1u << gk_halgo) */
     unsigned model_algos;
     unsigned file_algos;
-    size_t chunk;          /* window / read size; 0 = 8 MiB mapped windows (1 MiB copies) */
-    int n_chunks;          /* ring slots; 0 = 4 (16 for copies) */
+    size_t chunk;          /* read size; 0 = 1 MiB (8 MiB windows with GGUFKIT_HASH_MODE=map) */
+    int n_chunks;          /* ring slots; 0 = 16 (4 windows) */
 } gk_hash_opts;
 
 typedef struct gk_hash_tensor {
@@ -70,9 +70,9 @@ typedef struct gk_hash_result {
 void gk_hash_result_free(gk_hash_result *r);
 
 /* Hashes a model: a single GGUF file or a split set (any part's path; gk_model_open). One
- * streaming pass over each part file through a bounded ring of mapped windows (or pread
- * copies: GGUFKIT_HASH_MODE=read): the reading thread runs the first lane, one more thread per
- * other (algorithm, scope) pair follows. */
+ * streaming pass over each part file through a bounded ring of chunk buffers (or mapped
+ * windows: GGUFKIT_HASH_MODE=map): the reading thread runs the first lane on each chunk, one
+ * more thread per other (algorithm, scope) pair follows. */
 gk_status gk_hash_model(const char *path, const gk_hash_opts *opts, gk_hash_result *out,
                         gk_err *err);
 
