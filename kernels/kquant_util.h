@@ -347,7 +347,9 @@ GK_KQ_INLINE float gk_kq_make_qp_quants(int n, int nmax, const float *x, uint8_t
         }
         if (!n_changed) break;
     }
-    return sumlx / suml2;
+    /* ggml returns 0 unless suml2 > 0: NaN or zero sums give a zero super-scale, and the
+     * sub-block codes found earlier are kept (the caller skips requantizing d == 0 blocks) */
+    return suml2 > 0 ? sumlx / suml2 : 0.f;
 }
 
 /* ---- Q4_K / Q5_K scale packing (format-facts §3.4, T6) --------------------------------------- */
