@@ -17,7 +17,7 @@ static const gk_command commands[] = {
 static void usage(FILE *f) {
     fprintf(f, "usage: ggufkit <command> [options]\n\ncommands:\n");
     for (size_t i = 0; i < N_COMMANDS; i++)
-        fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].summary);
+        fprintf(f, "  %-19s %s\n", commands[i].name, commands[i].summary);
     fprintf(f, "\n'ggufkit <command> --help' for a command's options.\n");
 }
 
