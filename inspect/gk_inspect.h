@@ -84,6 +84,12 @@ gk_status gk_hash_stream_part(gk_hash_result *r, const char *name, gk_read_fn re
                               gk_err *err);
 gk_status gk_hash_stream_end(gk_hash_result *r, gk_err *err);
 
+/* The AVX2 instantiation of XXH3-128's streaming update (hash_xxh3_avx2.c): state is an
+ * XXH3_state_t of libxxhash's inline header; call only if gk_xxh3_avx2_built() and the CPU has
+ * AVX2. hash.c picks it per state (GGUFKIT_ISA=scalar turns it off). */
+void gk_xxh3_128_update_avx2(void *state, const void *p, size_t n);
+int gk_xxh3_avx2_built(void);
+
 /* Hex of a digest (lowercase, canonical byte order), into out (>= 2*GK_HASH_MAX+1). */
 char *gk_digest_hex(const gk_digest *d, gk_halgo a, char *out);
 

@@ -49,6 +49,7 @@ char *gk_digest_hex(const gk_digest *d, gk_halgo a, char *out) {
 
 typedef struct hstate {
     gk_halgo a;
+    int avx2;              /* XXH3 updates through the AVX2 instantiation */
     XXH3_state_t *x3;
     XXH64_state_t *x64;
     EVP_MD_CTX *md;
@@ -57,7 +58,12 @@ typedef struct hstate {
 static int hs_init(hstate *h, gk_halgo a) {
     memset(h, 0, sizeof *h);
     h->a = a;
-    if (a == GK_H_XXH3_128) h->x3 = XXH3_createState();
+    if (a == GK_H_XXH3_128) {
+        const char *isa = getenv("GGUFKIT_ISA");
+        h->x3 = XXH3_createState();
+        h->avx2 = gk_xxh3_avx2_built() && gk_cpu_isa() >= GK_ISA_AVX2 &&
+                  !(isa && !strcmp(isa, "scalar"));
+    }
     else if (a == GK_H_XXH64) h->x64 = XXH64_createState();
     else h->md = EVP_MD_CTX_new();
     return h->x3 || h->x64 || h->md;
@@ -80,7 +86,10 @@ static int hs_reset(hstate *h) {
 static void hs_update(hstate *h, const void *p, size_t n) {
     if (!n) return;
     switch (h->a) {
-    case GK_H_XXH3_128: XXH3_128bits_update(h->x3, p, n); break;
+    case GK_H_XXH3_128:
+        if (h->avx2) gk_xxh3_128_update_avx2(h->x3, p, n);
+        else XXH3_128bits_update(h->x3, p, n);
+        break;
     case GK_H_XXH64: XXH64_update(h->x64, p, n); break;
     default: EVP_DigestUpdate(h->md, p, n); break;
     }
@@ -363,6 +372,7 @@ static gk_status run_pipe(pipe_s *p, lane **lanes, int fd, uint64_t start, uint6
     }
     int members = started + (n > 0); /* who must release each slot */
     int cold = 0;                      /* 0 warm so far, 1 just found cold, 2 reading ahead */
+    int slow = 0;                      /* chunks that came from the disk */
     uint64_t pos = start;
     for (uint64_t seq = 0; n > 0; seq++) {
         slot *s = &p->slots[seq % (uint64_t)p->n_slots];
@@ -412,11 +422,12 @@ static gk_status run_pipe(pipe_s *p, lane **lanes, int fd, uint64_t start, uint6
             got += (size_t)k;
         }
 #ifdef POSIX_FADV_WILLNEED
-        /* a chunk that came slower than 2 GB/s came from the disk: from now on read ahead
-         * (from the page cache the lookahead would only cost a page-cache walk) */
+        /* chunks that came slower than 1 GB/s came from the disk: after 4 of them (one could
+         * be a preemption), read ahead from now on (from the page cache the lookahead would
+         * only cost a page-cache walk) */
         clock_gettime(CLOCK_MONOTONIC, &t1);
         double dt = (double)(t1.tv_sec - t0.tv_sec) + 1e-9 * (double)(t1.tv_nsec - t0.tv_nsec);
-        if (!cold && got >= (64u << 10) && dt * 2e9 > (double)got) cold = 1;
+        if (!cold && got >= (64u << 10) && dt * 1e9 > (double)got && ++slow >= 4) cold = 1;
 #endif
         pthread_mutex_lock(&p->mu);
         s->len = got;
