@@ -58,7 +58,43 @@ GK_INLINE void q8_1_fromf_impl(const float *x, void *vy, int64_t k) {
         gk_st16(o + 2, gk_f32_to_f16(d * (float)(int32_t)sum));
     }
 }
+#if GK_X86
+/* The x86 path itself: max|x| over the lanes (NaN lanes ignored, as the scalar `v > amax`),
+ * cvtps (half to even), the saturating packs, the wrapping int32 lane sum; fp16 via F16C, which
+ * equals gk_f32_to_f16 on every value reachable here (d is never NaN; s is NaN only as the
+ * default NaN of inf*0). */
+GK_TARGET_AVX2 static inline void q8_1_fromf_loop(const float *x, void *vy, int64_t k) {
+    uint8_t *y = (uint8_t *)vy;
+    const __m256i perm = _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7);
+    for (int64_t ib = 0; ib < k / 32; ib++) {
+        const float *xb = x + ib * 32;
+        uint8_t *o = y + ib * QB;
+        __m256 ax[4];
+        const float amax = gk_absmax32(xb, ax);
+        const float d = amax / 127.f;
+        const float id = amax != 0.0f ? 127.f / amax : 0.0f;
+        const __m256 vid = _mm256_set1_ps(id);
+        const __m256i i0 = _mm256_cvtps_epi32(_mm256_mul_ps(_mm256_loadu_ps(xb), vid));
+        const __m256i i1 = _mm256_cvtps_epi32(_mm256_mul_ps(_mm256_loadu_ps(xb + 8), vid));
+        const __m256i i2 = _mm256_cvtps_epi32(_mm256_mul_ps(_mm256_loadu_ps(xb + 16), vid));
+        const __m256i i3 = _mm256_cvtps_epi32(_mm256_mul_ps(_mm256_loadu_ps(xb + 24), vid));
+        __m256i s = _mm256_add_epi32(_mm256_add_epi32(i0, i1), _mm256_add_epi32(i2, i3));
+        __m128i s4 = _mm_add_epi32(_mm256_castsi256_si128(s), _mm256_extracti128_si256(s, 1));
+        s4 = _mm_add_epi32(s4, _mm_unpackhi_epi64(s4, s4));
+        s4 = _mm_add_epi32(s4, _mm_shuffle_epi32(s4, 1));
+        const int32_t sum = _mm_cvtsi128_si32(s4);
+        const __m256i p = _mm256_packs_epi16(_mm256_packs_epi32(i0, i1), _mm256_packs_epi32(i2, i3));
+        _mm256_storeu_si256((__m256i *)(o + 4), _mm256_permutevar8x32_epi32(p, perm));
+        gk_st16(o, (uint16_t)_cvtss_sh(d, 0));
+        gk_st16(o + 2, (uint16_t)_cvtss_sh(d * (float)sum, 0));
+    }
+}
+static void q8_1_fromf_scalar GK_P_FROMF { q8_1_fromf_impl GK_A_FROMF; }
+GK_TARGET_AVX2 static void q8_1_fromf_avx2 GK_P_FROMF { q8_1_fromf_loop GK_A_FROMF; }
+GK_TARGET_AVX512 static void q8_1_fromf_avx512 GK_P_FROMF { q8_1_fromf_loop GK_A_FROMF; }
+#else
 GK_KFNV(q8_1_fromf, GK_P_FROMF, GK_A_FROMF)
+#endif
 
 /* ggml_validate_row_data has no case for Q8_1 (an activation type, never a storage type): it
  * reports any Q8_1 data as invalid, so the first block is reported bad, whatever it holds. */
