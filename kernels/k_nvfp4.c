@@ -87,30 +87,54 @@ GK_INLINE float nvfp4_dot_impl(int64_t n, const void *vw, const void *va) {
 }
 static float nvfp4_dot_scalar GK_P_DOT { return nvfp4_dot_impl GK_A_DOT; }
 #if GK_X86
-/* AVX2 (also the AVX-512 path): integer inner sums per block, float scales, FMA. */
-GK_TARGET_AVX2 static float nvfp4_dot_avx2 GK_P_DOT {
-    const uint8_t *w = (const uint8_t *)vw, *a = (const uint8_t *)va;
-    __m256 acc = _mm256_setzero_ps();
-    const __m256i tbl = gk_table16(gk_kvalues_fp4);
-    const __m128i m4 = _mm_set1_epi8(0x0F);
-    for (int64_t i = 0; i < n / 64; i++) {
-        const uint8_t *bw = w + i * 36;
-        for (int h = 0; h < 2; h++) {
-            const uint8_t *ba = a + (2 * i + h) * 34;
-            const __m128i t = _mm_loadu_si128((const __m128i *)(bw + 4 + 16 * h));
-            const __m128i lo = _mm_and_si128(t, m4), hi = _mm_and_si128(_mm_srli_epi16(t, 4), m4);
-            const __m256i idx = _mm256_inserti128_si256(_mm256_castsi128_si256(_mm_unpacklo_epi64(lo, hi)),
-                                                        _mm_unpackhi_epi64(lo, hi), 1);
-            const __m256i x = _mm256_shuffle_epi8(tbl, idx);
-            const __m256i y = _mm256_loadu_si256((const __m256i *)(ba + 2));
-            const float da = gk_h2f_f16c(ba);
-            const float s0 = da * gk_ue4m3_half(bw[2 * h]), s1 = da * gk_ue4m3_half(bw[2 * h + 1]);
-            const __m256 d = _mm256_setr_ps(s0, s0, s0, s0, s1, s1, s1, s1);
-            acc = _mm256_fmadd_ps(d, _mm256_cvtepi32_ps(gk_dot_i8_i32(x, y)), acc);
-        }
-    }
-    return gk_hsum_ps(acc);
+/* AVX2 (maddubs) and AVX-512 (VNNI): integer inner sums per half block, float scales, FMA.
+ * The four UE4M3 scales of a block are decoded together (as gk_ue4m3_half) and multiplied by
+ * the two activation scales (da * ue, as the scalar code); each half has its accumulator. */
+GK_TARGET_AVX2 static inline __m128 nvfp4_scales4(const uint8_t *bw, const uint8_t *ba0) {
+    const __m128i v = _mm_cvtepu8_epi32(_mm_cvtsi32_si128((int)gk_ld32(bw)));
+    const __m128i ex = _mm_and_si128(_mm_srli_epi32(v, 3), _mm_set1_epi32(0xF));
+    const __m128i man = _mm_and_si128(v, _mm_set1_epi32(7));
+    const __m128i nrm = _mm_or_si128(_mm_slli_epi32(_mm_add_epi32(ex, _mm_set1_epi32(119)), 23),
+                                     _mm_slli_epi32(man, 20));
+    const __m128 sub = _mm_mul_ps(_mm_cvtepi32_ps(man), _mm_set1_ps(0x1p-10f));
+    __m128 u = _mm_blendv_ps(_mm_castsi128_ps(nrm), sub,
+                             _mm_castsi128_ps(_mm_cmpeq_epi32(ex, _mm_setzero_si128())));
+    const __m128i z = _mm_or_si128(_mm_cmpeq_epi32(v, _mm_setzero_si128()),
+                                   _mm_cmpeq_epi32(v, _mm_set1_epi32(0x7F)));
+    u = _mm_andnot_ps(_mm_castsi128_ps(z), u);
+    const uint32_t h2 = (uint32_t)gk_ld16(ba0) | ((uint32_t)gk_ld16(ba0 + 34) << 16);
+    __m128 da = _mm_cvtph_ps(_mm_cvtsi32_si128((int)h2));
+    da = _mm_unpacklo_ps(da, da); /* da0 da0 da1 da1 */
+    return _mm_mul_ps(da, u);
 }
+#define NVFP4_DOT(NAME, TGT, DOTI8)                                                           \
+    TGT static float NAME GK_P_DOT {                                                          \
+        const uint8_t *w = (const uint8_t *)vw, *a = (const uint8_t *)va;                     \
+        __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();                        \
+        const __m256i tbl = gk_table16(gk_kvalues_fp4);                                       \
+        const __m256i m4 = _mm256_set1_epi8(0x0F);                                            \
+        const __m256i p0 = _mm256_setr_epi32(0, 0, 0, 0, 1, 1, 1, 1);                        \
+        const __m256i p1 = _mm256_setr_epi32(2, 2, 2, 2, 3, 3, 3, 3);                        \
+        for (int64_t i = 0; i < n / 64; i++) {                                                \
+            const uint8_t *bw = w + i * 36, *ba = a + 2 * i * 34;                             \
+            const __m256 s4 = _mm256_castps128_ps256(nvfp4_scales4(bw, ba));                  \
+            /* t = q[0..31]; x lanes: 0..7 lo(t0..7) 8..15 hi(t0..7) | lo(t8..15) hi(t8..15) */ \
+            const __m256i t = _mm256_loadu_si256((const __m256i *)(bw + 4));                  \
+            const __m256i lo = _mm256_and_si256(t, m4);                                       \
+            const __m256i hi = _mm256_and_si256(_mm256_srli_epi16(t, 4), m4);                 \
+            const __m256i i01 = _mm256_unpacklo_epi64(lo, hi), i23 = _mm256_unpackhi_epi64(lo, hi); \
+            const __m256i idx0 = _mm256_permute2x128_si256(i01, i23, 0x20);                   \
+            const __m256i idx1 = _mm256_permute2x128_si256(i01, i23, 0x31);                   \
+            const __m256i x0 = _mm256_shuffle_epi8(tbl, idx0), x1 = _mm256_shuffle_epi8(tbl, idx1); \
+            const __m256i y0 = _mm256_loadu_si256((const __m256i *)(ba + 2));                 \
+            const __m256i y1 = _mm256_loadu_si256((const __m256i *)(ba + 36));                \
+            acc0 = _mm256_fmadd_ps(_mm256_permutevar8x32_ps(s4, p0), _mm256_cvtepi32_ps(DOTI8(x0, y0)), acc0); \
+            acc1 = _mm256_fmadd_ps(_mm256_permutevar8x32_ps(s4, p1), _mm256_cvtepi32_ps(DOTI8(x1, y1)), acc1); \
+        }                                                                                     \
+        return gk_hsum_ps(_mm256_add_ps(acc0, acc1));                                         \
+    }
+NVFP4_DOT(nvfp4_dot_avx2, GK_TARGET_AVX2, gk_dot_i8_i32)
+NVFP4_DOT(nvfp4_dot_avx512, GK_TARGET_AVX512, gk_dot_i8_i32_vnni)
 #endif
 
 static int64_t nvfp4_validate(const void *data, size_t nbytes) {
@@ -124,7 +148,7 @@ const gk_kernel_row gk_krow_nvfp4 = {
     .vec_dot_type = GK_TYPE_Q8_0,
     .to_float = GK_ISA3(nvfp4_tof),
     .quantize = GK_ISA3(nvfp4_quant),
-    .vec_dot = GK_DOT2(nvfp4_dot),
+    .vec_dot = GK_DOT3(nvfp4_dot),
     .validate = nvfp4_validate,
     .byteswap = nvfp4_byteswap,
     .uses_imatrix = 0,
