@@ -113,16 +113,19 @@ GK_INLINE float q4_0_dot_impl(int64_t n, const void *vw, const void *va) {
 }
 static float q4_0_dot_scalar GK_P_DOT { return q4_0_dot_impl GK_A_DOT; }
 #if GK_X86
-/* AVX2 (also the AVX-512 path): integer inner sums per block, float scales, FMA. */
-GK_TARGET_AVX2 static inline __m256 q4_0_dot_blk(const uint8_t *bw, const uint8_t *ba, __m256 acc,
-                                              float *summs) {
-    const __m256 d = gk_dprod_bcast(bw, ba);
-    const __m256i x = _mm256_sub_epi8(gk_nibbles32(bw + 2), _mm256_set1_epi8(8));
-    const __m256i y = _mm256_loadu_si256((const __m256i *)(ba + 2));
-    (void)summs;
-    return _mm256_fmadd_ps(d, _mm256_cvtepi32_ps(gk_dot_i8_i32(x, y)), acc);
-}
-GK_DOT_BLOCKS(q4_0_dot, 18, 34)
+/* AVX2 (maddubs) and AVX-512 (VNNI): integer inner sums per block, float scales, FMA; four
+ * blocks per iteration. */
+#define Q4_0_DOT_BLK(NAME, TGT, DOTI8)                                                        \
+    TGT static inline __m256 NAME(const uint8_t *bw, const uint8_t *ba, __m256 acc, float *summs) { \
+        const __m256 d = gk_dprod_bcast(bw, ba);                                              \
+        const __m256i x = _mm256_sub_epi8(gk_nibbles32(bw + 2), _mm256_set1_epi8(8));          \
+        const __m256i y = _mm256_loadu_si256((const __m256i *)(ba + 2));                      \
+        (void)summs;                                                                          \
+        return _mm256_fmadd_ps(d, _mm256_cvtepi32_ps(DOTI8(x, y)), acc);                      \
+    }
+Q4_0_DOT_BLK(q4_0_dot_blk, GK_TARGET_AVX2, gk_dot_i8_i32)
+Q4_0_DOT_BLK(q4_0_dot_blk_vnni, GK_TARGET_AVX512, gk_dot_i8_i32_vnni)
+GK_DOT_BLOCKS_VNNI(q4_0_dot, 18, 34)
 #endif
 
 static int64_t q4_0_validate(const void *data, size_t nbytes) {
