@@ -133,50 +133,62 @@ GK_KQ_AVX2 __m256i tq1_trits(__m256i v, int p) {
     const __m256i od = _mm256_mulhi_epu16(_mm256_mullo_epi16(_mm256_and_si256(v, _mm256_set1_epi16((short)0xFF00)), pp), three);
     return _mm256_or_si256(ev, _mm256_slli_epi16(od, 8));
 }
+/* Byte-wise (as ggml's x86 path): v*3^k mod 256 by shifts and adds, then the trit
+ * ((uint8)(b*3^k) * 3) >> 8 = avg(x, avg(x, 0)) >> 6 with x = max(b - 1, 0) (exact for all
+ * 256 bytes). */
+GK_KQ_AVX2 __m256i tq1_mul3(__m256i v) { return _mm256_add_epi8(v, _mm256_add_epi8(v, v)); }
+GK_KQ_AVX2 __m256i tq1_mul9(__m256i v) {
+    return _mm256_add_epi8(_mm256_and_si256(_mm256_slli_epi16(v, 3), _mm256_set1_epi8(-8)), v);
+}
+GK_KQ_AVX2 __m256i tq1_trit8(__m256i vp) {
+    const __m256i x = _mm256_subs_epu8(vp, _mm256_set1_epi8(1));
+    const __m256i r = _mm256_avg_epu8(x, _mm256_avg_epu8(x, _mm256_setzero_si256()));
+    return _mm256_and_si256(_mm256_srli_epi16(r, 6), _mm256_set1_epi8(3));
+}
 GK_KQ_AVX2 float tq1_0_dot_simd(int64_t n, const void *vw, const void *va) {
     const uint8_t *w = (const uint8_t *)vw, *a = (const uint8_t *)va;
-    static const int pow3[5] = {1, 3, 9, 27, 81};
     const __m256i ones = _mm256_set1_epi16(1);
-    __m256 accf = _mm256_setzero_ps();
+    __m256 accf0 = _mm256_setzero_ps(), accf1 = _mm256_setzero_ps();
     for (int64_t i = 0; i < n / 256; i++) {
         const uint8_t *bw = w + i * QB, *ba = a + i * 292;
         const int8_t *qa = (const int8_t *)(ba + 4);
-        const __m256i q0 = gk_kq_ld256(bw);
-        /* bytes 32..47 in both halves */
-        const __m256i q1 = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)(bw + 32)));
-        __m256i acc16 = _mm256_setzero_si256();   /* |sum| <= 8 * 512: fits int16 */
-        for (int k = 0; k < 5; ++k)
-            acc16 = _mm256_add_epi16(acc16, _mm256_maddubs_epi16(tq1_trits(q0, pow3[k]), gk_kq_ld256(qa + 32 * k)));
-        /* elements 160..239: trits k, k+1 of bytes 32..47 in the two halves */
-        for (int k = 0; k < 5; k += 2) {
-            const __m256i tl = tq1_trits(q1, pow3[k]);
-            __m256i t;
-            __m256i av;
-            if (k < 4) {
-                t = _mm256_blend_epi32(tl, tq1_trits(q1, pow3[k + 1]), 0xF0);
-                av = gk_kq_ld256(qa + 160 + 16 * k);
-            } else {
-                t = _mm256_blend_epi32(tl, _mm256_setzero_si256(), 0xF0);
-                av = _mm256_castsi128_si256(_mm_loadu_si128((const __m128i *)(qa + 224)));
-                av = _mm256_blend_epi32(av, _mm256_setzero_si256(), 0xF0);
-            }
-            acc16 = _mm256_add_epi16(acc16, _mm256_maddubs_epi16(t, av));
-        }
-        /* elements 240 + 4k + j from trit k of qh[j]: bytes 4k..4k+3 of the trits of qh repeated */
+        __m256i p[5];
+        p[0] = gk_kq_ld256(bw);
+        p[1] = tq1_mul3(p[0]);
+        p[2] = tq1_mul9(p[0]);
+        p[3] = tq1_mul9(p[1]);
+        p[4] = tq1_mul9(p[2]);
+        __m256i acc16a = _mm256_setzero_si256(), acc16b = _mm256_setzero_si256(); /* |sum| <= 8 * 512 */
+        acc16a = _mm256_add_epi16(acc16a, _mm256_maddubs_epi16(tq1_trit8(p[0]), gk_kq_ld256(qa)));
+        acc16b = _mm256_add_epi16(acc16b, _mm256_maddubs_epi16(tq1_trit8(p[1]), gk_kq_ld256(qa + 32)));
+        acc16a = _mm256_add_epi16(acc16a, _mm256_maddubs_epi16(tq1_trit8(p[2]), gk_kq_ld256(qa + 64)));
+        acc16b = _mm256_add_epi16(acc16b, _mm256_maddubs_epi16(tq1_trit8(p[3]), gk_kq_ld256(qa + 96)));
+        acc16a = _mm256_add_epi16(acc16a, _mm256_maddubs_epi16(tq1_trit8(p[4]), gk_kq_ld256(qa + 128)));
+        /* elements 160..239: bytes 32..47; low half times 3^k, high half times 3^(k+1) */
         {
+            const __m256i q1 = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)(bw + 32)));
+            const __m256i q13 = tq1_mul3(q1);
+            const __m256i r0 = _mm256_blend_epi32(q1, q13, 0xF0);   /* 1 | 3 */
+            const __m256i r1 = tq1_mul9(r0);                        /* 9 | 27 */
+            const __m256i r2 = tq1_mul9(tq1_mul9(q1));              /* 81 (low half used) */
+            acc16a = _mm256_add_epi16(acc16a, _mm256_maddubs_epi16(tq1_trit8(r0), gk_kq_ld256(qa + 160)));
+            acc16b = _mm256_add_epi16(acc16b, _mm256_maddubs_epi16(tq1_trit8(r1), gk_kq_ld256(qa + 192)));
+            /* elements 224..239 (low half) and 240..255 (high half: trits of qh) */
             const __m256i vh = _mm256_set1_epi32((int)gk_ld32(bw + 48));
-            __m256i t = tq1_trits(vh, 1);
-            t = _mm256_blend_epi32(t, tq1_trits(vh, 3), 0x02);
-            t = _mm256_blend_epi32(t, tq1_trits(vh, 9), 0x04);
-            t = _mm256_blend_epi32(t, tq1_trits(vh, 27), 0x08);
-            const __m256i av = _mm256_blend_epi32(_mm256_castsi128_si256(_mm_loadu_si128((const __m128i *)(qa + 240))),
-                                                  _mm256_setzero_si256(), 0xF0);
-            acc16 = _mm256_add_epi16(acc16, _mm256_maddubs_epi16(t, av));
+            const __m256i vh3 = tq1_mul3(vh), vh9 = tq1_mul9(vh), vh27 = tq1_mul9(vh3);
+            __m256i h = _mm256_blend_epi32(vh, vh3, 0x20);
+            h = _mm256_blend_epi32(h, vh9, 0x40);
+            h = _mm256_blend_epi32(h, vh27, 0x80);
+            const __m256i t = _mm256_blend_epi32(r2, h, 0xF0);
+            acc16a = _mm256_add_epi16(acc16a, _mm256_maddubs_epi16(tq1_trit8(t), gk_kq_ld256(qa + 224)));
         }
-        const __m256i acc = _mm256_sub_epi32(_mm256_madd_epi16(acc16, ones), _mm256_madd_epi16(gk_kq_ld256(ba + 260), ones));
-        accf = _mm256_add_ps(accf, _mm256_mul_ps(_mm256_set1_ps(gk_kq_h2f(bw + 52) * gk_ldf(ba)), _mm256_cvtepi32_ps(acc)));
+        const __m256i acc = _mm256_sub_epi32(_mm256_madd_epi16(_mm256_add_epi16(acc16a, acc16b), ones),
+                                             _mm256_madd_epi16(gk_kq_ld256(ba + 260), ones));
+        const __m256 dd = _mm256_set1_ps(gk_kq_h2f(bw + 52) * gk_ldf(ba));
+        if (i & 1) accf1 = _mm256_fmadd_ps(dd, _mm256_cvtepi32_ps(acc), accf1);
+        else accf0 = _mm256_fmadd_ps(dd, _mm256_cvtepi32_ps(acc), accf0);
     }
-    return gk_kq_hsum_ps(accf);
+    return gk_kq_hsum_ps(_mm256_add_ps(accf0, accf1));
 }
 #endif
 GK_KQ_FN_SIMD(float, tq1_0_dot, GK_KQ_P_DOT, GK_KQ_A_DOT)
