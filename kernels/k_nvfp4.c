@@ -134,7 +134,34 @@ GK_TARGET_AVX2 static inline __m128 nvfp4_scales4(const uint8_t *bw, const uint8
         return gk_hsum_ps(_mm256_add_ps(acc0, acc1));                                         \
     }
 NVFP4_DOT(nvfp4_dot_avx2, GK_TARGET_AVX2, gk_dot_i8_i32)
-NVFP4_DOT(nvfp4_dot_avx512, GK_TARGET_AVX512, gk_dot_i8_i32_vnni)
+/* AVX-512: a block per 512-bit vector, values + 12 as unsigned codes (VNNI), minus 12*Σy. */
+GK_TARGET_AVX512 static inline __m512 nvfp4_dot_blk512(const uint8_t *bw, const uint8_t *ba, __m512 acc) {
+    static const int8_t tbl12[16] = {12, 13, 14, 15, 16, 18, 20, 24, 12, 11, 10, 9, 8, 6, 4, 0};
+    const __m512 d = _mm512_permutexvar_ps(_mm512_setr_epi32(0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3),
+                                           _mm512_castps128_ps512(nvfp4_scales4(bw, ba)));
+    __m512i z = _mm512_permutexvar_epi64(_mm512_setr_epi64(0, 0, 1, 1, 2, 2, 3, 3),
+                                         _mm512_castsi256_si512(_mm256_loadu_si256((const __m256i *)(bw + 4))));
+    z = _mm512_mask_blend_epi64(0xAA, z, _mm512_srli_epi16(z, 4));
+    z = _mm512_and_si512(z, _mm512_set1_epi8(0x0F));
+    const __m512i xu = _mm512_shuffle_epi8(_mm512_broadcast_i32x4(_mm_loadu_si128((const __m128i *)tbl12)), z);
+    const __m512i y = _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_loadu_si256((const __m256i *)(ba + 2))),
+                                         _mm256_loadu_si256((const __m256i *)(ba + 36)), 1);
+    const __m512i p = _mm512_dpbusd_epi32(_mm512_setzero_si512(), xu, y);
+    const __m512i q = _mm512_dpbusd_epi32(_mm512_setzero_si512(), _mm512_set1_epi8(12), y);
+    return _mm512_fmadd_ps(d, _mm512_cvtepi32_ps(_mm512_sub_epi32(p, q)), acc);
+}
+GK_TARGET_AVX512 static float nvfp4_dot_avx512 GK_P_DOT {
+    const uint8_t *w = (const uint8_t *)vw, *a = (const uint8_t *)va;
+    __m512 acc0 = _mm512_setzero_ps(), acc1 = _mm512_setzero_ps();
+    const int64_t nb = n / 64;
+    int64_t i = 0;
+    for (; i + 1 < nb; i += 2) {
+        acc0 = nvfp4_dot_blk512(w + i * 36, a + 2 * i * 34, acc0);
+        acc1 = nvfp4_dot_blk512(w + (i + 1) * 36, a + (2 * i + 2) * 34, acc1);
+    }
+    if (i < nb) acc0 = nvfp4_dot_blk512(w + i * 36, a + 2 * i * 34, acc0);
+    return _mm512_reduce_add_ps(_mm512_add_ps(acc0, acc1));
+}
 #endif
 
 static int64_t nvfp4_validate(const void *data, size_t nbytes) {
