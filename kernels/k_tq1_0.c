@@ -190,8 +190,61 @@ GK_KQ_AVX2 float tq1_0_dot_simd(int64_t n, const void *vw, const void *va) {
     }
     return gk_kq_hsum_ps(_mm256_add_ps(accf0, accf1));
 }
-#endif
+/* AVX-512: the same trits, 64 per 512-bit vector, VNNI sums (trits 0..2 unsigned). */
+#define TQ1_AVX512 GK_TARGET_AVX512 static inline __attribute__((always_inline))
+TQ1_AVX512 __m512i tq1_mul9_512(__m512i v) {
+    return _mm512_add_epi8(_mm512_and_si512(_mm512_slli_epi16(v, 3), _mm512_set1_epi8(-8)), v);
+}
+TQ1_AVX512 __m512i tq1_trit_512(__m512i vp) {
+    const __m512i x = _mm512_subs_epu8(vp, _mm512_set1_epi8(1));
+    const __m512i r = _mm512_avg_epu8(x, _mm512_avg_epu8(x, _mm512_setzero_si512()));
+    return _mm512_and_si512(_mm512_srli_epi16(r, 6), _mm512_set1_epi8(3));
+}
+TQ1_AVX512 __m512i tq1_cat(__m256i lo, __m256i hi) {
+    return _mm512_inserti64x4(_mm512_castsi256_si512(lo), hi, 1);
+}
+GK_TARGET_AVX512 static float tq1_0_dot_avx512 GK_KQ_P_DOT {
+    const uint8_t *w = (const uint8_t *)vw, *a = (const uint8_t *)va;
+    const __m256i ones = _mm256_set1_epi16(1);
+    __m256 accf0 = _mm256_setzero_ps(), accf1 = _mm256_setzero_ps();
+    for (int64_t i = 0; i < n / 256; i++) {
+        const uint8_t *bw = w + i * QB, *ba = a + i * 292;
+        const int8_t *qa = (const int8_t *)(ba + 4);
+        const __m256i q0 = gk_kq_ld256(bw);
+        const __m512i A = tq1_cat(q0, tq1_mul3(q0));                  /* 1 | 3 */
+        const __m512i B = tq1_mul9_512(A);                            /* 9 | 27 */
+        const __m256i p4 = tq1_mul3(_mm512_extracti64x4_epi64(B, 1)); /* 81 */
+        const __m256i q1 = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)(bw + 32)));
+        const __m256i r0 = _mm256_blend_epi32(q1, tq1_mul3(q1), 0xF0); /* 1 | 3 */
+        const __m256i r1 = tq1_mul9(r0);                               /* 9 | 27 */
+        const __m256i r2 = tq1_mul3(r1);                               /* 27 | 81: high half used */
+        const __m256i vh = _mm256_set1_epi32((int)gk_ld32(bw + 48));
+        const __m256i vh3 = tq1_mul3(vh), vh9 = tq1_mul9(vh), vh27 = tq1_mul9(vh3);
+        __m256i h = _mm256_blend_epi32(vh, vh3, 0x20);
+        h = _mm256_blend_epi32(h, vh9, 0x40);
+        h = _mm256_blend_epi32(h, vh27, 0x80);
+        /* elements 224..239: trit 4 of bytes 32..47 (the high half of r2, moved down) */
+        const __m256i t = _mm256_blend_epi32(_mm256_permute2x128_si256(r2, r2, 0x11), h, 0xF0);
+        const __m512i C = tq1_cat(p4, r0), D = tq1_cat(r1, t);
+        __m512i s0 = _mm512_dpbusd_epi32(_mm512_setzero_si512(), tq1_trit_512(A), _mm512_loadu_si512(qa));
+        __m512i s1 = _mm512_dpbusd_epi32(_mm512_setzero_si512(), tq1_trit_512(B), _mm512_loadu_si512(qa + 64));
+        s0 = _mm512_dpbusd_epi32(s0, tq1_trit_512(C), _mm512_loadu_si512(qa + 128));
+        s1 = _mm512_dpbusd_epi32(s1, tq1_trit_512(D), _mm512_loadu_si512(qa + 192));
+        s0 = _mm512_add_epi32(s0, s1);
+        const __m256i acc = _mm256_sub_epi32(
+            _mm256_add_epi32(_mm512_castsi512_si256(s0), _mm512_extracti64x4_epi64(s0, 1)),
+            _mm256_madd_epi16(gk_kq_ld256(ba + 260), ones));
+        const __m256 dd = _mm256_set1_ps(gk_kq_h2f(bw + 52) * gk_ldf(ba));
+        if (i & 1) accf1 = _mm256_fmadd_ps(dd, _mm256_cvtepi32_ps(acc), accf1);
+        else accf0 = _mm256_fmadd_ps(dd, _mm256_cvtepi32_ps(acc), accf0);
+    }
+    return gk_kq_hsum_ps(_mm256_add_ps(accf0, accf1));
+}
+static float tq1_0_dot_scalar GK_KQ_P_DOT { return tq1_0_dot_body GK_KQ_A_DOT; }
+GK_TARGET_AVX2 static float tq1_0_dot_avx2 GK_KQ_P_DOT { return tq1_0_dot_simd GK_KQ_A_DOT; }
+#else
 GK_KQ_FN_SIMD(float, tq1_0_dot, GK_KQ_P_DOT, GK_KQ_A_DOT)
+#endif
 
 #if GK_X86
 GK_KQ_AVX2 void tq1_0_tof_simd(const void *vx, float *y, int64_t k) {
