@@ -13,8 +13,8 @@ static void usage(FILE *f) {
             "usage: ggufkit hash FILE... [--manifest OUT] [--sha256] [--xxh64] [--json]\n"
             "       ggufkit hash --check MANIFEST FILE... [--json]\n"
             "\n"
-            "Hashes every tensor (its exact bytes, no padding) with XXH3-128 and the model (all\n"
-            "tensors in order); FILE may be a split set (any part) or a bundle (.tar.zst).\n"
+            "Hashes every tensor (its exact bytes, no padding) with XXH3-128 and the model (XXH3-128\n"
+            "of the tensor hashes in order); FILE may be a split set (any part) or a bundle.\n"
             "  --manifest OUT  write the manifest to OUT instead of stdout (one model only)\n"
             "  --sha256        also the whole-file SHA-256 (what the Hugging Face Hub shows)\n"
             "  --xxh64         also XXH64 per tensor and model (llama-gguf-hash's default)\n"
@@ -166,6 +166,8 @@ static int run_check(const char *manifest, char **files, int n_files, int json) 
             gk_json_u64(&j, c.n_checked);
             gk_json_key(&j, "tensors_ok");
             gk_json_u64(&j, c.n_tensors_ok);
+            gk_json_key(&j, "v1_model_unchecked");
+            gk_json_u64(&j, c.n_v1_model);
             gk_json_key(&j, "findings");
             gk_json_arr(&j);
             for (size_t k = 0; k < c.n; k++) {
@@ -192,6 +194,10 @@ static int run_check(const char *manifest, char **files, int n_files, int json) 
             printf("%s: FAILED (%s)\n", files[i], gk_status_name(st));
         } else {
             for (size_t k = 0; k < c.n; k++) print_finding(stdout, files[i], &c.f[k]);
+            if (c.n_v1_model)
+                printf("%s: manifest version 1: model line not checked (it hashed the concatenated "
+                       "tensor bytes; version 2 hashes the tensor digests), tensors checked\n",
+                       files[i]);
             if (c.n)
                 printf("%s: FAILED (%zu problem%s)\n", files[i], c.n, c.n == 1 ? "" : "s");
             else

@@ -31,9 +31,10 @@ typedef struct gk_digest {
     uint8_t b[GK_HASH_MAX];
 } gk_digest;
 
-/* What to compute. Scopes: per tensor (each tensor's exact nbytes, no padding), model (the
- * concatenation of all tensors in info order, part after part) and file (every byte of each
- * part file). */
+/* What to compute. Scopes: per tensor (each tensor's exact nbytes, no padding), model and file
+ * (every byte of each part file). Model: for XXH3-128 a hash list, XXH3-128 over the per-tensor
+ * XXH3-128 digests (16-byte canonical form) in info order, part after part; for XXH64, SHA-1 and
+ * SHA-256 (llama-gguf-hash's) the concatenation of all tensors' bytes in that order. */
 typedef struct gk_hash_opts {
     unsigned tensor_algos; /* bit (1u << gk_halgo) */
     unsigned model_algos;
@@ -69,6 +70,10 @@ typedef struct gk_hash_result {
 
 void gk_hash_result_free(gk_hash_result *r);
 
+/* The XXH3-128 model hash from n tensors' XXH3-128 digests (ts[i].d[GK_H_XXH3_128], model
+ * order): XXH3-128, seed 0, over their 16-byte canonical forms one after the other. */
+void gk_hash_list_xxh3(const gk_hash_tensor *ts, uint64_t n, gk_digest *out);
+
 /* Hashes a model: a single GGUF file or a split set (any part's path; gk_model_open). One
  * streaming pass over each part file through a bounded ring of chunk buffers (or mapped
  * windows: GGUFKIT_HASH_MODE=map): the reading thread runs the first lane on each chunk, one
@@ -96,7 +101,11 @@ char *gk_digest_hex(const gk_digest *d, gk_halgo a, char *out);
 /* ---------------------------------------------------------------------------------------- */
 /* Manifests (spec/hash.md)                                                                  */
 
-#define GK_MANIFEST_HEADER "# ggufkit-manifest 1"
+/* Version 2: the xxh3-128 @model line is the hash list of the tensor digests. Version 1 (read,
+ * never written): its xxh3-128 @model line hashed the concatenated bytes; --check skips it. */
+#define GK_MANIFEST_VERSION 2
+#define GK_MANIFEST_HEADER "# ggufkit-manifest 2"
+#define GK_MANIFEST_HEADER_PREFIX "# ggufkit-manifest "
 #define GK_MANIFEST_NAME "ggufkit-manifest.txt" /* its name inside a bundle */
 
 typedef enum gk_mscope { GK_MS_TENSOR = 0, GK_MS_MODEL, GK_MS_FILE } gk_mscope;
@@ -113,6 +122,7 @@ typedef struct gk_mentry {
 
 typedef struct gk_manifest {
     int llama;             /* 1 if parsed as llama-gguf-hash output */
+    int version;           /* ggufkit manifest version (1 or 2); 0 for llama-gguf-hash output */
     char *llama_file;      /* llama: the file name the model lines carry (the chosen one) */
     size_t n, cap;
     gk_mentry *e;
@@ -149,6 +159,7 @@ typedef struct gk_cfinding {
 typedef struct gk_check {
     uint64_t n_checked;  /* hash comparisons made */
     uint64_t n_tensors_ok;
+    uint32_t n_v1_model;  /* xxh3-128 @model lines of a version-1 manifest, not checked */
     size_t n, cap;
     gk_cfinding *f;
 } gk_check;

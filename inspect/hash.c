@@ -2,9 +2,14 @@
  *
  * A part file is read front to back in bounded chunks into a ring of slots (4 x 8 MiB by
  * default). Each (algorithm, scope) pair is a lane: its own thread walks every chunk in order,
- * so the per-tensor XXH3-128, the model XXH3-128 (over the concatenation of all tensors) and the
- * whole-file SHA-256 run in parallel over the same bytes, each in its own sequential order. A
- * slot is refilled once every lane is done with it. Memory: slots x chunk, whatever the model. */
+ * so the per-tensor XXH3-128 and the whole-file SHA-256 run in parallel over the same bytes,
+ * each in its own sequential order. A slot is refilled once every lane is done with it. Memory:
+ * slots x chunk, whatever the model.
+ *
+ * The model XXH3-128 is a hash list: XXH3-128 over the per-tensor XXH3-128 digests (16-byte
+ * canonical form each) in tensor-info order, derived at the end, so every byte goes through
+ * XXH3 once. Only the llama-gguf-hash algorithms (XXH64, SHA-1, SHA-256) have model lanes over
+ * the concatenated tensor bytes. */
 #include "gk_inspect.h"
 
 #include <errno.h>
@@ -324,6 +329,75 @@ static gk_status run_indep(lane **lanes, int n, int fd, uint64_t start, uint64_t
     return st;
 }
 
+/* Tensor lanes only (no model lane over the concatenated bytes, no file lane): the tensors are
+ * independent, so the part's tensors (spans, sorted by offset, each len > 0) are cut into up to
+ * one contiguous group per core, balanced by bytes, and each group is read and hashed by its own
+ * threads (independent mode over its byte range): every core copies and hashes its own share
+ * while it is hot in its cache. The model XXH3-128, a list of the tensor digests, does not care
+ * in which order they were computed. */
+static gk_status run_split(lane **lanes, int n_lanes, const span *spans, uint64_t n, int fd,
+                           const char *path, uint64_t *nread, pipe_s *p, size_t chunk, gk_err *err) {
+    long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+    int W = ncpu < 1 ? 1 : ncpu > 16 ? 16 : (int)ncpu;
+    if ((uint64_t)W > n) W = (int)n;
+    uint64_t total = 0;
+    for (uint64_t i = 0; i < n; i++) total += spans[i].len;
+    lane *wl = calloc((size_t)W * (size_t)n_lanes, sizeof *wl);
+    if (!wl) return gk_err_set(err, GK_E_NOMEM, "out of memory");
+    gk_status st = GK_OK;
+    int made = 0;
+    uint64_t k = 0, acc = 0;
+    for (int w = 0; w < W && st == GK_OK; w++) {
+        uint64_t k0 = k;
+        if (k0 == n) break;
+        /* this group ends where the running total passes (w+1)/W of the bytes */
+        uint64_t goal = w == W - 1 ? total : total / (uint64_t)W * (uint64_t)(w + 1);
+        while (k < n && (acc < goal || k == k0)) acc += spans[k++].len;
+        if (w == W - 1) while (k < n) acc += spans[k++].len;
+        uint64_t lo = spans[k0].off, hi = 0;
+        for (uint64_t i = k0; i < k; i++)
+            if (spans[i].off + spans[i].len > hi) hi = spans[i].off + spans[i].len;
+        for (int l = 0; l < n_lanes && k > k0; l++) {
+            lane *L = &wl[made];
+            L->algo = lanes[l]->algo;
+            L->scope = GK_MS_TENSOR;
+            if (!hs_init(&L->st, L->algo) || !hs_reset(&L->st)) {
+                hs_free(&L->st);
+                st = gk_err_set(err, GK_E_NOMEM, "cannot create a %s state", gk_halgo_name(L->algo));
+                break;
+            }
+            made++;
+            L->spans = spans + k0;
+            L->n_spans = k - k0;
+            L->p = p;
+            L->fd = fd;
+            L->start = lo;
+            L->end = hi;
+            L->chunk = chunk;
+        }
+    }
+    for (int i = 0; i < made && st == GK_OK; i++) {
+        wl[i].running = pthread_create(&wl[i].th, NULL, lane_indep_main, &wl[i]) == 0;
+        if (!wl[i].running) lane_indep_main(&wl[i]); /* no thread: run it here */
+    }
+    for (int i = 0; i < made; i++) {
+        if (wl[i].running) pthread_join(wl[i].th, NULL);
+        if (st == GK_OK && wl[i].rd_errno)
+            st = gk_err_set(err, wl[i].rd_errno == ENOMEM ? GK_E_NOMEM : GK_E_IO,
+                            "%s: read error: %s", path, strerror(wl[i].rd_errno));
+        if (st == GK_OK && wl[i].k != wl[i].n_spans)
+            st = gk_err_set(err, GK_E_TRUNCATED,
+                            "%s: file ended before all tensor data was read (changed while hashing?)",
+                            path);
+        if (wl[i].algo == lanes[0]->algo) *nread += wl[i].got;
+        hs_free(&wl[i].st);
+    }
+    free(wl);
+    /* the caller's lanes are done with this part */
+    for (int l = 0; l < n_lanes && st == GK_OK; l++) lanes[l]->k = lanes[l]->n_spans;
+    return st;
+}
+
 static int span_cmp(const void *a, const void *b) {
     const span *x = a, *y = b;
     return x->off < y->off ? -1 : x->off > y->off;
@@ -469,6 +543,7 @@ typedef struct gk_hash_engine {
     lane *lanes;       /* tensor lanes, model lanes, file lanes */
     int n_lanes;
     int model_streaming; /* model lanes run in the pipeline (tensors in info order) */
+    int model_lanes;     /* lanes over the concatenated bytes (xxh64/sha1/sha256 model scope) */
 } engine;
 
 static gk_status engine_init(engine *e, const gk_hash_opts *opts, gk_hash_result *r,
@@ -487,13 +562,18 @@ static gk_status engine_init(engine *e, const gk_hash_opts *opts, gk_hash_result
     r->file_algos = opts->file_algos;
     e->lanes = calloc(3 * GK_H_COUNT, sizeof *e->lanes);
     if (!e->lanes) return gk_err_set(err, GK_E_NOMEM, "out of memory");
-    unsigned masks[3] = {opts->tensor_algos, opts->model_algos, opts->file_algos};
+    /* the XXH3-128 model hash is derived from the per-tensor XXH3-128 digests
+     * (engine_model_final): no model lane, but the tensor lane is needed */
+    const unsigned x3 = 1u << GK_H_XXH3_128;
+    unsigned masks[3] = {opts->tensor_algos | (opts->model_algos & x3), opts->model_algos & ~x3,
+                         opts->file_algos};
     for (int sc = 0; sc < 3; sc++)
         for (int a = 0; a < GK_H_COUNT; a++)
             if (masks[sc] & (1u << a)) {
                 lane *L = &e->lanes[e->n_lanes++];
                 L->algo = (gk_halgo)a;
                 L->scope = (gk_mscope)sc;
+                if (sc == GK_MS_MODEL) e->model_lanes++;
                 if (!hs_init(&L->st, (gk_halgo)a) || !hs_reset(&L->st))
                     return gk_err_set(err, GK_E_NOMEM, "cannot create a %s state",
                                       gk_halgo_name((gk_halgo)a));
@@ -508,9 +588,25 @@ static void engine_free(engine *e) {
     e->lanes = NULL;
 }
 
+/* The model XXH3-128: XXH3-128 (seed 0) over the tensors' XXH3-128 digests, each in its 16-byte
+ * canonical (big-endian) form, in model order (tensor-info order, part after part). */
+void gk_hash_list_xxh3(const gk_hash_tensor *ts, uint64_t n, gk_digest *out) {
+    XXH3_state_t *x = XXH3_createState();
+    memset(out, 0, sizeof *out);
+    if (!x) return;
+    XXH3_128bits_reset(x);
+    for (uint64_t i = 0; i < n; i++) XXH3_128bits_update(x, ts[i].d[GK_H_XXH3_128].b, 16);
+    XXH128_canonical_t c;
+    XXH128_canonicalFromHash(&c, XXH3_128bits_digest(x));
+    memcpy(out->b, c.digest, 16);
+    XXH3_freeState(x);
+}
+
 static void engine_model_final(engine *e) {
     for (int i = 0; i < e->n_lanes; i++)
         if (e->lanes[i].scope == GK_MS_MODEL) hs_final(&e->lanes[i].st, &e->r->model[e->lanes[i].algo]);
+    if (e->r->model_algos & (1u << GK_H_XXH3_128))
+        gk_hash_list_xxh3(e->r->tensors, e->r->n_tensors, &e->r->model[GK_H_XXH3_128]);
 }
 
 /* Model hash when tensor data is not in info order: a second pass in info order. */
@@ -575,7 +671,8 @@ gk_status gk_hash_model(const char *path, const gk_hash_opts *opts, gk_hash_resu
         free(ts);
         if (st != GK_OK) goto done;
     }
-    /* model lanes stream only if each part's tensors lie in info order */
+    /* model lanes (xxh64/sha1/sha256 over the concatenated bytes) stream only if each part's
+     * tensors lie in info order; the XXH3-128 model hash never needs this */
     e.model_streaming = 1;
     for (uint64_t i = 1; i < m->n_tensors; i++) {
         const gk_model_tensor *a = &m->tensors[i - 1], *b = &m->tensors[i];
@@ -646,7 +743,13 @@ gk_status gk_hash_model(const char *path, const gk_hash_opts *opts, gk_hash_resu
             /* The shared ring over pread copies (1 MiB, hot in cache for every lane).
              * GGUFKIT_HASH_MODE=map: the ring over mapped windows (no copy, but an munmap per
              * window); =indep: every lane preads for itself (no hand-offs, one copy per lane). */
-            if (mode && !strcmp(mode, "indep"))
+            int split = n > 1 && !whole && !(mode && *mode);
+            for (int l = 0; l < n_active; l++) if (act[l]->scope != GK_MS_TENSOR) split = 0;
+            for (uint64_t i = 0; i < n && split; i++) if (!spans[i].len) split = 0;
+            if (split)
+                st = run_split(act, n_active, spans, n, fd, m->paths[part], &out->bytes_read, &p,
+                               e.o.chunk, err);
+            else if (mode && !strcmp(mode, "indep"))
                 st = run_indep(act, n_active, fd, start, end, e.o.chunk, m->paths[part], &out->bytes_read, err);
             else
                 st = run_pipe(&p, act, fd, start, end, e.o.chunk, mode && !strcmp(mode, "map"),
@@ -663,7 +766,7 @@ gk_status gk_hash_model(const char *path, const gk_hash_opts *opts, gk_hash_resu
         }
         first += n;
     }
-    if (st == GK_OK && !e.model_streaming && opts->model_algos) st = model_second_pass(&e, m, err);
+    if (st == GK_OK && !e.model_streaming && e.model_lanes) st = model_second_pass(&e, m, err);
     if (st == GK_OK) engine_model_final(&e);
 
 done:
@@ -748,7 +851,7 @@ gk_status gk_hash_stream_part(gk_hash_result *r, const char *name, gk_read_fn re
         int64_t idx = -1;
         st = gk_gguf_stream_next(s, &idx, err);
         if (st != GK_OK || idx < 0) break;
-        if (idx != expect && r->model_algos)
+        if (idx != expect && e->model_lanes)
             st = gk_err_set(err, GK_E_UNSUPPORTED,
                             "%s: tensor data is not in tensor-info order; the model hash needs a "
                             "seekable file", name);

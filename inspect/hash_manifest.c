@@ -214,9 +214,22 @@ static gk_status resolve_llama(gk_manifest *m, const char *for_file, gk_err *err
 gk_status gk_manifest_parse(const char *text, size_t len, const char *for_file, gk_manifest *m,
                             gk_err *err) {
     memset(m, 0, sizeof *m);
-    size_t hl = strlen(GK_MANIFEST_HEADER);
-    int ours = len >= hl && !memcmp(text, GK_MANIFEST_HEADER, hl) &&
-               (len == hl || text[hl] == '\n' || text[hl] == '\r');
+    /* "# ggufkit-manifest N": versions 1 and 2 (spec/hash.md); a later one is refused */
+    size_t hl = strlen(GK_MANIFEST_HEADER_PREFIX);
+    int ours = 0;
+    if (len > hl && !memcmp(text, GK_MANIFEST_HEADER_PREFIX, hl)) {
+        size_t i = hl;
+        unsigned long v = 0;
+        while (i < len && text[i] >= '0' && text[i] <= '9' && v < 1000000) v = v * 10 + (unsigned long)(text[i++] - '0');
+        if (i > hl && (i == len || text[i] == '\n' || text[i] == '\r')) {
+            if (v < 1 || v > GK_MANIFEST_VERSION)
+                return gk_err_set(err, GK_E_MISMATCH,
+                                  "manifest line 1: ggufkit manifest version %lu (this ggufkit reads "
+                                  "versions 1 to %d)", v, GK_MANIFEST_VERSION);
+            ours = 1;
+            m->version = (int)v;
+        }
+    }
     m->llama = !ours;
     uint32_t lineno = 0;
     size_t pos = 0;
@@ -362,6 +375,8 @@ void gk_manifest_algos(const gk_manifest *m, unsigned *tensor, unsigned *model, 
 
 void gk_check_opts(const gk_manifest *m, gk_hash_opts *opts) {
     gk_manifest_algos(m, &opts->tensor_algos, &opts->model_algos, &opts->file_algos);
+    /* a version-1 xxh3-128 @model line hashed the concatenated bytes: not checked, not computed */
+    if (m->version == 1) opts->model_algos &= ~(1u << GK_H_XXH3_128);
 }
 
 /* ------------------------------------------------------------------------------------------ */
@@ -472,7 +487,14 @@ gk_status gk_check_compare(gk_manifest *m, const gk_hash_result *r, gk_check *c,
         }
     for (size_t i = 0; i < m->n && st == GK_OK; i++) {
         gk_mentry *e = &m->e[i];
-        if (e->scope != GK_MS_MODEL || !(r->model_algos & (1u << e->algo))) continue;
+        if (e->scope != GK_MS_MODEL) continue;
+        if (m->version == 1 && e->algo == GK_H_XXH3_128) {
+            /* version 1 defined it over the concatenated bytes: reported, not checked */
+            c->n_v1_model++;
+            e->used = 1;
+            continue;
+        }
+        if (!(r->model_algos & (1u << e->algo))) continue;
         c->n_checked++;
         e->used = 1;
         if (memcmp(r->model[e->algo].b, e->d.b, gk_halgo_size(e->algo)))

@@ -63,6 +63,28 @@ static void test_t2(void) {
     for (int i = 0; i < 8; i++) tv[i] = (float)i;
     XXH128_canonicalFromHash(&c, XXH3_128bits(tv, 32));
     CHECK(!memcmp(c.digest, r.tensors[0].d[GK_H_XXH3_128].b, 16));
+    /* the XXH3-128 model hash, independently: XXH3-128 over the tensors' canonical XXH3-128
+     * digests in info order (a hash list), not over their concatenated bytes */
+    {
+        t1_src s;
+        t1_source(&s);
+        XXH128_canonical_t ct, ch, cm, cc;
+        XXH128_canonicalFromHash(&ct, XXH3_128bits(s.data_t, sizeof s.data_t));
+        XXH128_canonicalFromHash(&ch, XXH3_128bits(s.data_h, sizeof s.data_h));
+        CHECK(!memcmp(ch.digest, r.tensors[1].d[GK_H_XXH3_128].b, 16));
+        uint8_t list[32], cat[38];
+        memcpy(list, ct.digest, 16);
+        memcpy(list + 16, ch.digest, 16);
+        XXH128_canonicalFromHash(&cm, XXH3_128bits(list, sizeof list));
+        CHECK(!memcmp(cm.digest, r.model[GK_H_XXH3_128].b, 16));
+        memcpy(cat, s.data_t, 32);
+        memcpy(cat + 32, s.data_h, 6);
+        XXH128_canonicalFromHash(&cc, XXH3_128bits(cat, sizeof cat));
+        CHECK(memcmp(cc.digest, r.model[GK_H_XXH3_128].b, 16) != 0);
+        gk_digest d;
+        gk_hash_list_xxh3(r.tensors, r.n_tensors, &d);
+        CHECK(!memcmp(d.b, cm.digest, 16));
+    }
 
     /* llama-gguf-hash output (any path prefix), xxh64 / sha256 / sha1 and a uuid line */
     gk_check k = check_text("xxh64     a627e270d7209670  some/dir/tiny.gguf:t\n"
@@ -112,6 +134,41 @@ static void test_t2(void) {
     CHECKF(k.n == 0 && k.n_checked == 4 * 2 + 4 + 1, "own manifest: %zu findings, %llu checked",
            k.n, (unsigned long long)k.n_checked);
     gk_check_free(&k);
+    /* a version-1 manifest: its xxh3-128 model line (over the concatenated bytes) is reported,
+     * not checked, nor computed; everything else is checked */
+    {
+        CHECK(!strncmp(text, "# ggufkit-manifest 2\n", 21));
+        char *v1 = strdup(text);
+        v1[19] = '1';
+        char *ml = strstr(v1, "xxh3-128  ");
+        while (ml && strncmp(ml + 10 + 32, "  @model", 8)) ml = strstr(ml + 1, "xxh3-128  ");
+        CHECK(ml != NULL);
+        if (ml) memset(ml + 10, '0', 32); /* whatever version 1 wrote there */
+        k = check_text(v1, "tiny.gguf", &r);
+        CHECKF(k.n == 0 && k.n_v1_model == 1 && k.n_checked == 4 * 2 + 3 + 1,
+               "v1 manifest: %zu findings, %u skipped, %llu checked", k.n, k.n_v1_model,
+               (unsigned long long)k.n_checked);
+        gk_check_free(&k);
+        gk_manifest m1;
+        CHECK(gk_manifest_parse(v1, strlen(v1), NULL, &m1, &e) == GK_OK && m1.version == 1);
+        gk_hash_opts o1;
+        memset(&o1, 0, sizeof o1);
+        gk_check_opts(&m1, &o1);
+        CHECK(o1.tensor_algos == ALL && o1.model_algos == (ALL & ~(1u << GK_H_XXH3_128)));
+        gk_manifest_free(&m1);
+        /* a tensor mismatch in a version-1 manifest is still found */
+        char *t0 = strstr(v1, "\nxxh3-128  ");
+        CHECK(t0 != NULL);
+        if (t0) t0[11] = t0[11] == 'a' ? 'b' : 'a';
+        k = check_text(v1, "tiny.gguf", &r);
+        CHECK(k.n == 1 && k.f[0].scope == GK_MS_TENSOR && k.f[0].kind == GK_CK_MISMATCH);
+        gk_check_free(&k);
+        free(v1);
+        /* a later version is refused */
+        gk_manifest m3;
+        const char *v3 = "# ggufkit-manifest 3\nxxh3-128  00000000000000000000000000000000  t\n";
+        CHECK(gk_manifest_parse(v3, strlen(v3), NULL, &m3, &e) != GK_OK && strstr(e.msg, "version 3"));
+    }
     free(text);
     /* malformed manifests are refused with the line number */
     gk_manifest m;
@@ -175,6 +232,29 @@ static void test_order(void) {
                             "xxh64     f0b27a248e4c9a24  tiny.gguf\n", NULL, &r);
     CHECK(k.n == 1 && k.f[0].kind == GK_CK_ORDER && k.f[0].scope == GK_MS_MODEL);
     gk_check_free(&k);
+    /* the XXH3-128 model hash (a list of the tensor hashes) changes when two tensors swap
+     * places; our own manifest of the original reports the order */
+    {
+        gk_hash_opts o3 = {1u << GK_H_XXH3_128, 1u << GK_H_XXH3_128, 0, 0, 0};
+        gk_hash_result a, b;
+        CHECKF(gk_hash_model(hu_path(dir, "tiny.gguf"), &o3, &a, &e) == GK_OK, "%s", e.msg);
+        CHECKF(gk_hash_model(p, &o3, &b, &e) == GK_OK, "%s", e.msg);
+        CHECK(a.n_tensors == 2 && b.n_tensors == 2 &&
+              !memcmp(a.tensors[0].d[0].b, b.tensors[1].d[0].b, 16) &&
+              !memcmp(a.tensors[1].d[0].b, b.tensors[0].d[0].b, 16) &&
+              memcmp(a.model[0].b, b.model[0].b, 16) != 0);
+        char *text = NULL;
+        size_t tl = 0;
+        FILE *f = open_memstream(&text, &tl);
+        CHECK(gk_manifest_write(f, &a, &e) == GK_OK);
+        fclose(f);
+        k = check_text(text, NULL, &b);
+        CHECK(k.n == 1 && k.f[0].kind == GK_CK_ORDER && k.f[0].algo == GK_H_XXH3_128);
+        gk_check_free(&k);
+        free(text);
+        gk_hash_result_free(&a);
+        gk_hash_result_free(&b);
+    }
     gk_hash_result_free(&r);
 }
 
@@ -224,6 +304,22 @@ static void test_real(void) {
                "mode %s", modes[mi]);
         gk_hash_result_free(&d);
     }
+    /* tensor lanes only (no file lane, no model lane over the bytes): the tensors are hashed
+     * in parallel groups (run_split); same digests, whatever the chunk size */
+    {
+        const unsigned x3 = 1u << GK_H_XXH3_128;
+        gk_hash_opts sp1 = {al, x3, 0, 0, 0}, sp2 = {al, x3, 0, 4096 + 17, 2};
+        gk_hash_result d1, d2;
+        CHECKF(gk_hash_model(src, &sp1, &d1, &e) == GK_OK, "%s", e.msg);
+        CHECKF(gk_hash_model(src, &sp2, &d2, &e) == GK_OK, "%s", e.msg);
+        CHECK(same_result(&a, &d1, al & ~(1u << GK_H_SHA256)) && same_result(&a, &d2, x3));
+        for (uint64_t i = 0; i < a.n_tensors; i++)
+            CHECK(!memcmp(a.tensors[i].d[GK_H_SHA256].b, d1.tensors[i].d[GK_H_SHA256].b, 32) &&
+                  !memcmp(a.tensors[i].d[GK_H_SHA256].b, d2.tensors[i].d[GK_H_SHA256].b, 32));
+        CHECK(d1.bytes_read > 0 && d1.bytes_read <= a.bytes_read);
+        gk_hash_result_free(&d1);
+        gk_hash_result_free(&d2);
+    }
     hex_is(&a.parts[0].d[GK_H_SHA256], GK_H_SHA256,
            "6b352babf61ddaa8a40464824f8bd478d4a3eb4537df31da637ca9fac3d4f91b", "q8_0 file");
     /* each tensor against a direct hash of the mapped bytes */
@@ -233,6 +329,42 @@ static void test_real(void) {
         XXH128_canonical_t cn;
         XXH128_canonicalFromHash(&cn, XXH3_128bits(g->tensors[i].data, (size_t)g->tensors[i].nbytes));
         CHECK(!memcmp(cn.digest, a.tensors[i].d[GK_H_XXH3_128].b, 16));
+    }
+    /* the XXH3-128 model hash from the mapped bytes, independently: a list of the tensors'
+     * canonical digests in info order */
+    if (g) {
+        uint8_t *list = malloc((size_t)g->n_tensors * 16 + 1);
+        for (uint64_t i = 0; i < g->n_tensors; i++) {
+            XXH128_canonical_t cn;
+            XXH128_canonicalFromHash(&cn, XXH3_128bits(g->tensors[i].data, (size_t)g->tensors[i].nbytes));
+            memcpy(list + 16 * i, cn.digest, 16);
+        }
+        XXH128_canonical_t cm;
+        XXH128_canonicalFromHash(&cm, XXH3_128bits(list, (size_t)g->n_tensors * 16));
+        CHECK(!memcmp(cm.digest, a.model[GK_H_XXH3_128].b, 16));
+        free(list);
+    }
+    /* any changed byte changes the model hash (and exactly one tensor's) */
+    if (g) {
+        const gk_tensor *t0 = &g->tensors[0], *tl = &g->tensors[g->n_tensors - 1];
+        uint64_t at[3] = {g->data_start + t0->offset, g->data_start + tl->offset + tl->nbytes - 1,
+                          g->data_start + g->tensors[g->n_tensors / 2].offset +
+                              g->tensors[g->n_tensors / 2].nbytes / 2};
+        gk_hash_opts o3 = {1u << GK_H_XXH3_128, 1u << GK_H_XXH3_128, 0, 0, 0};
+        for (int k = 0; k < 3; k++) {
+            const uint8_t *src_b = (const uint8_t *)g->tensors[0].data - (g->data_start + t0->offset);
+            uint8_t nb = (uint8_t)(src_b[at[k]] ^ 0x01);
+            const char *fl = hu_path(dir, "flip.gguf");
+            CHECK(hu_copy_edit(src, fl, (size_t)at[k], &nb, 1, (size_t)-1) == 0);
+            gk_hash_result f;
+            if (gk_hash_model(fl, &o3, &f, &e) != GK_OK) { CHECKF(0, "%s", e.msg); continue; }
+            int diff = 0;
+            for (uint64_t i = 0; i < f.n_tensors; i++)
+                diff += memcmp(f.tensors[i].d[0].b, a.tensors[i].d[0].b, 16) != 0;
+            CHECKF(diff == 1 && memcmp(f.model[0].b, a.model[0].b, 16) != 0, "flip at %llu",
+                   (unsigned long long)at[k]);
+            gk_hash_result_free(&f);
+        }
     }
     /* streaming with odd read sizes */
     size_t n = 0;
@@ -285,6 +417,54 @@ static void test_real(void) {
         gk_check_free(&k);
         free(text);
         gk_hash_result_free(&s);
+    }
+    /* tensor data not in info order (two same-size tensors' offsets exchanged): the XXH3-128
+     * model hash needs no second pass and streams too; it is the list in info order */
+    {
+        const char *n0 = "blk.0.attn_q.weight", *n1 = "blk.1.attn_q.weight";
+        gk_gguf *h = NULL;
+        CHECK(gk_gguf_open(src, 0, &h, &e) == GK_OK);
+        int64_t i0 = h ? gk_gguf_find_tensor(h, n0) : -1, i1 = h ? gk_gguf_find_tensor(h, n1) : -1;
+        CHECK(i0 >= 0 && i1 >= 0);
+        if (i0 >= 0 && i1 >= 0) {
+            const gk_tensor *x = &h->tensors[i0], *y = &h->tensors[i1];
+            uint64_t fx = x->info_offset + 8 + x->name.len + 4 + 8 * (uint64_t)x->n_dims + 4;
+            uint64_t fy = y->info_offset + 8 + y->name.len + 4 + 8 * (uint64_t)y->n_dims + 4;
+            size_t fsz = 0;
+            unsigned char *fb = gk_test_read_file(src, &fsz);
+            uint64_t ox, oy;
+            memcpy(&ox, fb + fx, 8);
+            memcpy(&oy, fb + fy, 8);
+            CHECK(ox == x->offset && oy == y->offset);
+            memcpy(fb + fx, &oy, 8);
+            memcpy(fb + fy, &ox, 8);
+            const char *oo = hu_path(dir, "outoforder.gguf");
+            gk_test_write_file(oo, fb, fsz);
+            gk_hash_opts o3 = {1u << GK_H_XXH3_128, 1u << GK_H_XXH3_128, 0, 0, 0};
+            gk_hash_result f, sm;
+            CHECKF(gk_hash_model(oo, &o3, &f, &e) == GK_OK, "%s", e.msg);
+            CHECK(!memcmp(f.tensors[i0].d[0].b, a.tensors[i1].d[0].b, 16) &&
+                  !memcmp(f.tensors[i1].d[0].b, a.tensors[i0].d[0].b, 16) &&
+                  memcmp(f.model[0].b, a.model[0].b, 16) != 0);
+            gk_digest d;
+            gk_hash_list_xxh3(f.tensors, f.n_tensors, &d);
+            CHECK(!memcmp(d.b, f.model[0].b, 16));
+            memsrc m2 = {fb, fsz, 0, 4096 + 5};
+            CHECK(gk_hash_stream_begin(&o3, &sm, &e) == GK_OK);
+            CHECKF(gk_hash_stream_part(&sm, "oo.gguf", mem_read, &m2, &e) == GK_OK, "%s", e.msg);
+            CHECK(gk_hash_stream_end(&sm, &e) == GK_OK);
+            CHECK(same_result(&f, &sm, 1u << GK_H_XXH3_128));
+            gk_hash_result_free(&sm);
+            /* the byte-concatenation algorithms still need the second pass: same as in order */
+            gk_hash_opts o6 = {1u << GK_H_SHA256, 1u << GK_H_SHA256, 0, 0, 0};
+            gk_hash_result q;
+            CHECKF(gk_hash_model(oo, &o6, &q, &e) == GK_OK, "%s", e.msg);
+            CHECK(memcmp(q.model[GK_H_SHA256].b, a.model[GK_H_SHA256].b, 32) != 0);
+            gk_hash_result_free(&q);
+            gk_hash_result_free(&f);
+            free(fb);
+        }
+        gk_gguf_close(h);
     }
     /* a bit flip in the header: the reader's rejection, no hashes */
     {

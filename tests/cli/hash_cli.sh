@@ -28,13 +28,25 @@ expect 2 "no args" -- "$bin" hash
 expect 2 "bad option" -- "$bin" hash --bogus "$tmp/m.gguf"
 expect 3 "missing file" -- "$bin" hash "$tmp/nope.gguf"
 expect 0 "hash" -- "$bin" hash --sha256 --xxh64 "$tmp/m.gguf"
-grep_out "manifest header" "^# ggufkit-manifest 1$"
+grep_out "manifest header" "^# ggufkit-manifest 2$"
 grep_out "model line" "^xxh3-128  [0-9a-f]\{32\}  @model$"
 grep_out "file sha256 (the Hub's value)" "^sha256    6b352babf61ddaa8a40464824f8bd478d4a3eb4537df31da637ca9fac3d4f91b  @file m.gguf$"
 grep_out "xxh64 line" "^xxh64     [0-9a-f]\{16\}  token_embd.weight$"
 expect 0 "manifest" -- "$bin" hash --sha256 "$tmp/m.gguf" --manifest "$tmp/m.man"
 expect 0 "check clean" -- "$bin" hash --check "$tmp/m.man" "$tmp/m.gguf"
 grep_out "check OK" "OK (47 tensors"
+# version 1 manifests: the xxh3-128 model line (concatenated bytes then) is reported, not checked
+sed -e '1s/ 2$/ 1/' -e 's/^xxh3-128  [0-9a-f]\{32\}  @model$/xxh3-128  00000000000000000000000000000000  @model/' "$tmp/m.man" > "$tmp/v1.man"
+expect 0 "check version-1 manifest" -- "$bin" hash --check "$tmp/v1.man" "$tmp/m.gguf"
+grep_out "v1 model line note" "manifest version 1: model line not checked"
+grep_out "v1 tensors checked" "OK (47 tensors"
+expect 0 "check version-1 manifest json" -- "$bin" hash --check "$tmp/v1.man" "$tmp/m.gguf" --json
+grep_out "v1 json" '"v1_model_unchecked": 1'
+sed -e 's/^xxh3-128  [0-9a-f]\{32\}  @model$/xxh3-128  00000000000000000000000000000000  @model/' "$tmp/m.man" > "$tmp/badmodel.man"
+expect 1 "check version-2 manifest, wrong model line" -- "$bin" hash --check "$tmp/badmodel.man" "$tmp/m.gguf"
+grep_out "model line checked" "model xxh3-128 mismatch"
+sed -e '1s/ 2$/ 3/' "$tmp/m.man" > "$tmp/v3.man"
+expect 1 "check version-3 manifest refused" -- "$bin" hash --check "$tmp/v3.man" "$tmp/m.gguf"
 cp "$tmp/m.gguf" "$tmp/renamed.gguf"
 expect 0 "check renamed file (tensors by name, lone file line)" -- "$bin" hash --check "$tmp/m.man" "$tmp/renamed.gguf"
 # a flipped bit in tensor data: found by name
