@@ -1,7 +1,7 @@
 /* IQ4_NL (format-facts §3.5): 32 values, d:f16, qs[16]; y = d*K[nibble], the Q4_0 interleave.
  * quantize: quantize_row_iq4_nl_impl with ntry = 7 (what ggml_quantize_chunk uses), weights x²
  * or qw*sqrt(σ²+x²) with σ² = 2Σx²/32 over the block. vec_dot pairs with Q8_0. */
-#include "kq_search.h"
+#include "kdot512.h"
 
 #define QB 18
 
@@ -98,6 +98,21 @@ GK_TARGET_AVX2 static inline __m256 iq4_nl_dot_blk(const uint8_t *bw, const uint
     return _mm256_fmadd_ps(d, _mm256_cvtepi32_ps(gk_dot_i8_i32(x, y)), acc);
 }
 GK_DOT_BLOCKS(iq4_nl_dot, 18, 34)
+/* AVX-512 tiles (kdot512.h): the table shifted to unsigned (K+128) for vpdpbusd, minus 128*Σy. */
+GK_TARGET_AVX512 static inline __m512i iq4_nl_t16_pair(const uint8_t *w0, const uint8_t *a0, const uint8_t *w1,
+                                                       const uint8_t *a1) {
+    static const uint8_t tbl[16] = {1, 24, 45, 63, 79, 93, 106, 118, 129, 141, 153, 166, 181, 197, 217, 241};
+    const __m512i xu = _mm512_shuffle_epi8(_mm512_broadcast_i32x4(_mm_loadu_si128((const __m128i *)tbl)),
+                                           gk_t16_nibbles(w0 + 2, w1 + 2));
+    const __m512i y = gk_t16_q8(a0 + 2, a1 + 2);
+    const __m512i p = _mm512_dpbusd_epi32(_mm512_setzero_si512(), xu, y);
+    return _mm512_sub_epi32(p, _mm512_dpbusd_epi32(_mm512_setzero_si512(), _mm512_set1_epi8((char)128), y));
+}
+GK_TARGET_AVX512 static inline __m512 iq4_nl_t16_finish(const uint8_t *bw, const uint8_t *ba, __m512i s, __m512 acc) {
+    const __m512 d = _mm512_mul_ps(GK_T16_F16(bw, 18, 0), GK_T16_F16(ba, 34, 0));
+    return _mm512_fmadd_ps(d, _mm512_cvtepi32_ps(s), acc);
+}
+GK_T16_DOT(iq4_nl_dot_t16, 18, 34, iq4_nl_t16_pair, iq4_nl_t16_finish, iq4_nl_dot_avx512)
 #endif
 
 static int64_t iq4_nl_validate(const void *data, size_t nbytes) {
@@ -112,7 +127,11 @@ const gk_kernel_row gk_krow_iq4_nl = {
     .vec_dot_type = GK_TYPE_Q8_0,
     .to_float = GK_DOT2(iq4_nl_tof),
     .quantize = GK_DOT2(iq4_nl_quant),
+#if GK_X86
+    .vec_dot = {iq4_nl_dot_scalar, iq4_nl_dot_avx2, iq4_nl_dot_t16},
+#else
     .vec_dot = GK_DOT3(iq4_nl_dot),
+#endif
     .validate = iq4_nl_validate,
     .byteswap = iq4_nl_byteswap,
     .uses_imatrix = 1,

@@ -2,7 +2,7 @@
  * Q4_0 interleave. Reference quantizer: e = floor(log2(amax)) - 2 + 127 (0 if amax = 0),
  * nearest Kfp4 entry, lowest index wins ties. Ignores the imatrix. vec_dot pairs with Q8_0.
  * Validation: e != 0xFF. */
-#include "kq_search.h"
+#include "kdot512.h"
 
 #define QB 17
 
@@ -110,7 +110,7 @@ GK_TARGET_AVX512 static inline __m512 mxfp4_dot_blk2(const uint8_t *bw, const ui
     const __m512i q = _mm512_dpbusd_epi32(_mm512_setzero_si512(), _mm512_set1_epi8(12), y);
     return _mm512_fmadd_ps(d, _mm512_cvtepi32_ps(_mm512_sub_epi32(p, q)), acc);
 }
-GK_TARGET_AVX512 static float mxfp4_dot_avx512(int64_t n, const void *vw, const void *va) {
+GK_TARGET_AVX512 static float mxfp4_dot_b2(int64_t n, const void *vw, const void *va) {
     const uint8_t *w = (const uint8_t *)vw, *a = (const uint8_t *)va;
     __m512 acc0 = _mm512_setzero_ps(), acc1 = _mm512_setzero_ps();
     const int64_t nb = n / 32;
@@ -124,6 +124,37 @@ GK_TARGET_AVX512 static float mxfp4_dot_avx512(int64_t n, const void *vw, const 
     for (; ib < nb; ib++) acc = mxfp4_dot_blk_vnni(w + ib * 17, a + ib * 34, acc, &summs);
     return _mm512_reduce_add_ps(_mm512_add_ps(acc0, acc1)) + gk_hsum_ps(acc);
 }
+/* AVX-512 tiles of sixteen blocks (kdot512.h); rows shorter than a tile use the step above. */
+GK_TARGET_AVX512 static inline __m512i mxfp4_t16_pair(const uint8_t *w0, const uint8_t *a0, const uint8_t *w1,
+                                                      const uint8_t *a1) {
+    static const int8_t tbl12[16] = {12, 13, 14, 15, 16, 18, 20, 24, 12, 11, 10, 9, 8, 6, 4, 0};
+    const __m512i xu = _mm512_shuffle_epi8(_mm512_broadcast_i32x4(_mm_loadu_si128((const __m128i *)tbl12)),
+                                           gk_t16_nibbles(w0 + 1, w1 + 1));
+    const __m512i y = gk_t16_q8(a0 + 2, a1 + 2);
+    const __m512i p = _mm512_dpbusd_epi32(_mm512_setzero_si512(), xu, y);
+    return _mm512_sub_epi32(p, _mm512_dpbusd_epi32(_mm512_setzero_si512(), _mm512_set1_epi8(12), y));
+}
+/* The sixteen E8M0 bytes (offset 17k: word 17k/2, its high byte for odd k) as gk_e8m0_half. The
+ * windows start at blocks 0, 4, 8 and, clamped to the tile's end, byte 144 (block 12 at +60). */
+GK_TARGET_AVX512 static inline __m512 mxfp4_t16_e8m0(const uint8_t *bw) {
+    const __m512i idx = _mm512_setr_epi32(0 | 8 << 16, 17 | 25 << 16, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
+    const __m512i idx3 = _mm512_setr_epi32(30 | 38 << 16, 47 | 55 << 16, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
+    const __m512i g0 = _mm512_permutex2var_epi16(_mm512_loadu_si512(bw), idx, _mm512_loadu_si512(bw + 64));
+    const __m512i g1 = _mm512_permutex2var_epi16(_mm512_loadu_si512(bw + 68), idx, _mm512_loadu_si512(bw + 132));
+    const __m512i g2 = _mm512_permutex2var_epi16(_mm512_loadu_si512(bw + 136), idx, _mm512_loadu_si512(bw + 200));
+    const __m512i g3 = _mm512_permutex2var_epi16(_mm512_loadu_si512(bw + 144), idx3, _mm512_loadu_si512(bw + 208));
+    __m256i e16 = gk_t16_join(g0, g1, g2, g3);
+    e16 = _mm256_and_si256(_mm256_mask_srli_epi16(e16, 0xAAAA, e16, 8), _mm256_set1_epi16(0xFF));
+    const __m512i e = _mm512_cvtepu16_epi32(e16);
+    const __m512i big = _mm512_slli_epi32(_mm512_sub_epi32(e, _mm512_set1_epi32(1)), 23);
+    const __m512i small = _mm512_sllv_epi32(_mm512_set1_epi32(0x00200000), e);
+    return _mm512_castsi512_ps(_mm512_mask_blend_epi32(_mm512_cmplt_epu32_mask(e, _mm512_set1_epi32(2)), big, small));
+}
+GK_TARGET_AVX512 static inline __m512 mxfp4_t16_finish(const uint8_t *bw, const uint8_t *ba, __m512i s, __m512 acc) {
+    const __m512 d = _mm512_mul_ps(GK_T16_F16(ba, 34, 0), mxfp4_t16_e8m0(bw));
+    return _mm512_fmadd_ps(d, _mm512_cvtepi32_ps(s), acc);
+}
+GK_T16_DOT(mxfp4_dot_avx512, 17, 34, mxfp4_t16_pair, mxfp4_t16_finish, mxfp4_dot_b2)
 #endif
 
 static int64_t mxfp4_validate(const void *data, size_t nbytes) {

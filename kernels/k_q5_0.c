@@ -2,7 +2,7 @@
  * qs[16]; y = (q-16)*d. Reference: d = max/-16, q = min(31, (int8)(x*id + 16.5)). Imatrix
  * path: make_qx_quants(32, 16, ..., w) with w = qw*sqrt(σ²+x²), σ² over the row. vec_dot
  * pairs with Q8_0. */
-#include "kq_search.h"
+#include "kdot512.h"
 
 #define QB 22
 
@@ -150,7 +150,7 @@ GK_TARGET_AVX512 static inline __m512 q5_0_dot_blk2(const uint8_t *bw, const uin
     const __m512i q = _mm512_dpbusd_epi32(_mm512_setzero_si512(), _mm512_set1_epi8(16), y);
     return _mm512_fmadd_ps(d, _mm512_cvtepi32_ps(_mm512_sub_epi32(p, q)), acc);
 }
-GK_TARGET_AVX512 static float q5_0_dot_avx512(int64_t n, const void *vw, const void *va) {
+GK_TARGET_AVX512 static float q5_0_dot_b2(int64_t n, const void *vw, const void *va) {
     const uint8_t *w = (const uint8_t *)vw, *a = (const uint8_t *)va;
     __m512 acc0 = _mm512_setzero_ps(), acc1 = _mm512_setzero_ps();
     const int64_t nb = n / 32;
@@ -164,6 +164,20 @@ GK_TARGET_AVX512 static float q5_0_dot_avx512(int64_t n, const void *vw, const v
     for (; ib < nb; ib++) acc = q5_0_dot_blk_vnni(w + ib * 22, a + ib * 34, acc, &summs);
     return _mm512_reduce_add_ps(_mm512_add_ps(acc0, acc1)) + gk_hsum_ps(acc);
 }
+/* AVX-512 tiles of sixteen blocks (kdot512.h); rows shorter than a tile use the step above. */
+GK_TARGET_AVX512 static inline __m512i q5_0_t16_pair(const uint8_t *w0, const uint8_t *a0, const uint8_t *w1,
+                                                     const uint8_t *a1) {
+    const __m512i z = gk_t16_nibbles(w0 + 6, w1 + 6);
+    const __mmask64 k = _cvtu64_mask64((uint64_t)gk_ld32(w0 + 2) | ((uint64_t)gk_ld32(w1 + 2) << 32));
+    const __m512i y = gk_t16_q8(a0 + 2, a1 + 2);
+    const __m512i p = _mm512_dpbusd_epi32(_mm512_setzero_si512(), _mm512_mask_add_epi8(z, k, z, _mm512_set1_epi8(16)), y);
+    return _mm512_sub_epi32(p, _mm512_dpbusd_epi32(_mm512_setzero_si512(), _mm512_set1_epi8(16), y));
+}
+GK_TARGET_AVX512 static inline __m512 q5_0_t16_finish(const uint8_t *bw, const uint8_t *ba, __m512i s, __m512 acc) {
+    const __m512 d = _mm512_mul_ps(GK_T16_F16(bw, 22, 0), GK_T16_F16(ba, 34, 0));
+    return _mm512_fmadd_ps(d, _mm512_cvtepi32_ps(s), acc);
+}
+GK_T16_DOT(q5_0_dot_avx512, 22, 34, q5_0_t16_pair, q5_0_t16_finish, q5_0_dot_b2)
 #endif
 
 static int64_t q5_0_validate(const void *data, size_t nbytes) {

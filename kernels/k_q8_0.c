@@ -2,7 +2,7 @@
  * quantize (weights, ggml_quantize_chunk): reference rule d = amax/127, q = roundf(x*(1/d)),
  * the imatrix is ignored. from_float (activations) as ggml's x86 CPU backend computes it:
  * id = 127/amax and round-half-to-even, with int32->int8 saturation. vec_dot pairs with Q8_0. */
-#include "kq_search.h"
+#include "kdot512.h"
 
 #define QB 34
 
@@ -131,6 +131,18 @@ GK_TARGET_AVX2 static inline __m256 q8_0_dot_blk(const uint8_t *bw, const uint8_
     return _mm256_fmadd_ps(d, _mm256_cvtepi32_ps(gk_dot_i8_i32(x, y)), acc);
 }
 GK_DOT_BLOCKS(q8_0_dot, 34, 34)
+/* AVX-512 tiles (kdot512.h): |x| times y with x's sign, one vpdpbusd per two blocks. */
+GK_TARGET_AVX512 static inline __m512i q8_0_t16_pair(const uint8_t *w0, const uint8_t *a0, const uint8_t *w1,
+                                                     const uint8_t *a1) {
+    const __m512i x = gk_t16_q8(w0 + 2, w1 + 2), y = gk_t16_q8(a0 + 2, a1 + 2);
+    const __m512i sy = _mm512_mask_sub_epi8(y, _mm512_movepi8_mask(x), _mm512_setzero_si512(), y);
+    return _mm512_dpbusd_epi32(_mm512_setzero_si512(), _mm512_abs_epi8(x), sy);
+}
+GK_TARGET_AVX512 static inline __m512 q8_0_t16_finish(const uint8_t *bw, const uint8_t *ba, __m512i s, __m512 acc) {
+    const __m512 d = _mm512_mul_ps(GK_T16_F16(bw, 34, 0), GK_T16_F16(ba, 34, 0));
+    return _mm512_fmadd_ps(d, _mm512_cvtepi32_ps(s), acc);
+}
+GK_T16_DOT(q8_0_dot_t16, 34, 34, q8_0_t16_pair, q8_0_t16_finish, q8_0_dot_avx512)
 #endif
 
 static int64_t q8_0_validate(const void *data, size_t nbytes) {
@@ -146,7 +158,11 @@ const gk_kernel_row gk_krow_q8_0 = {
     .to_float = GK_DOT2(q8_0_tof),
     .quantize = GK_ISA3(q8_0_quant),
     .from_float = GK_ISA3(q8_0_fromf),
+#if GK_X86
+    .vec_dot = {q8_0_dot_scalar, q8_0_dot_avx2, q8_0_dot_t16},
+#else
     .vec_dot = GK_DOT3(q8_0_dot),
+#endif
     .validate = q8_0_validate,
     .byteswap = q8_0_byteswap,
     .uses_imatrix = 0,

@@ -64,10 +64,14 @@ GK_TARGET_AVX512 static inline __m512i gk_t16_idx4(int o, int st) {
 /* The sixteen fp16 fields at byte offset OFF of 16 blocks of SB bytes at p, as floats. */
 #define GK_T16_F16(p, SB, OFF) gk_t16_f16_join(GK_T16_WIN4(p, 0, SB, OFF), GK_T16_WIN4(p, 4, SB, OFF), \
                                                GK_T16_WIN4(p, 8, SB, OFF), GK_T16_WIN4(p, 12, SB, OFF))
-GK_TARGET_AVX512 static inline __m512 gk_t16_f16_join(__m512i g0, __m512i g1, __m512i g2, __m512i g3) {
+/* Words 0-3 of four vectors -> sixteen words. */
+GK_TARGET_AVX512 static inline __m256i gk_t16_join(__m512i g0, __m512i g1, __m512i g2, __m512i g3) {
     const __m128i lo = _mm_unpacklo_epi64(_mm512_castsi512_si128(g0), _mm512_castsi512_si128(g1));
     const __m128i hi = _mm_unpacklo_epi64(_mm512_castsi512_si128(g2), _mm512_castsi512_si128(g3));
-    return _mm512_cvtph_ps(_mm256_inserti128_si256(_mm256_castsi128_si256(lo), hi, 1));
+    return _mm256_inserti128_si256(_mm256_castsi128_si256(lo), hi, 1);
+}
+GK_TARGET_AVX512 static inline __m512 gk_t16_f16_join(__m512i g0, __m512i g1, __m512i g2, __m512i g3) {
+    return _mm512_cvtph_ps(gk_t16_join(g0, g1, g2, g3));
 }
 
 /* Two 16-byte groups (p0, p1) -> 64 nibbles: 128-bit lanes [lo(p0), hi(p0), lo(p1), hi(p1)],
