@@ -72,23 +72,83 @@ GK_INLINE float q1_0_dot_impl(int64_t n, const void *vw, const void *va) {
 }
 static float q1_0_dot_scalar GK_P_DOT { return q1_0_dot_impl GK_A_DOT; }
 #if GK_X86
-/* AVX2: each 32-bit group of signs becomes +-1 bytes, integer sums with the Q8_0 block. */
+/* The four products d * d_a[k] of one Q1_0 block, negated (the kernels below sum -x * y: a set
+ * bit negates y): the four activation fp16 scales in one u64, one vcvtph2ps, times -d. */
+GK_TARGET_AVX2 static inline __m128 q1_0_scales4(const uint8_t *bw, const uint8_t *ba) {
+    const uint64_t h = (uint64_t)gk_ld16(ba) | (uint64_t)gk_ld16(ba + 34) << 16 |
+                       (uint64_t)gk_ld16(ba + 68) << 32 | (uint64_t)gk_ld16(ba + 102) << 48;
+    const __m128 da = _mm_cvtph_ps(_mm_cvtsi64_si128((long long)h));
+    const __m128 dw = _mm_cvtph_ps(_mm_set1_epi16((short)(gk_ld16(bw) ^ 0x8000u)));
+    return _mm_mul_ps(da, dw);
+}
+/* AVX2: per Q8_0 block, the 32 sign bits broadcast and spread one bit per byte; (bit & mask) +
+ * 0x7F is negative exactly where the bit is set, so vpsignb gives -y there and y elsewhere, and
+ * vpmaddubsw with ones sums byte pairs. Three vphaddw fold the four blocks into one vector whose
+ * 128-bit halves hold, per block, two 8-byte sums (i16: |sum| <= 32*127); one vpmaddwd, one
+ * conversion and one FMA with the four (negated) scales in both halves per Q1_0 block. */
+GK_TARGET_AVX2 static inline __m256 q1_0_blk_avx2(const uint8_t *bw, const uint8_t *ba, __m256 acc) {
+    const __m256i shuf = _mm256_set_epi64x(0x0303030303030303, 0x0202020202020202,
+                                           0x0101010101010101, 0x0000000000000000);
+    const __m256i bit = _mm256_set1_epi64x((long long)0x8040201008040201ull);
+    const __m256i c7f = _mm256_set1_epi8(0x7F), one8 = _mm256_set1_epi8(1);
+    __m256i q[4];
+    for (int k = 0; k < 4; k++) {
+        const __m256i m = _mm256_shuffle_epi8(_mm256_set1_epi32((int)gk_ld32(bw + 2 + 4 * k)), shuf);
+        const __m256i t = _mm256_add_epi8(_mm256_and_si256(m, bit), c7f);
+        const __m256i sy = _mm256_sign_epi8(_mm256_loadu_si256((const __m256i *)(ba + 34 * k + 2)), t);
+        q[k] = _mm256_maddubs_epi16(one8, sy);
+    }
+    const __m256i h = _mm256_hadd_epi16(_mm256_hadd_epi16(q[0], q[1]), _mm256_hadd_epi16(q[2], q[3]));
+    const __m256i p = _mm256_madd_epi16(h, _mm256_set1_epi16(1));
+    const __m128 s4 = q1_0_scales4(bw, ba);
+    const __m256 s = _mm256_insertf128_ps(_mm256_castps128_ps256(s4), s4, 1);
+    return _mm256_fmadd_ps(s, _mm256_cvtepi32_ps(p), acc);
+}
 GK_TARGET_AVX2 static float q1_0_dot_avx2 GK_P_DOT {
     const uint8_t *w = (const uint8_t *)vw, *a = (const uint8_t *)va;
-    __m256 acc = _mm256_setzero_ps();
-    const __m256i two = _mm256_set1_epi8(2), one = _mm256_set1_epi8(1);
-    for (int64_t i = 0; i < n / 128; i++) {
-        const uint8_t *bw = w + i * QB;
-        const float d = gk_h2f_f16c(bw);
-        for (int k = 0; k < 4; k++) {
-            const uint8_t *ba = a + (4 * i + k) * 34;
-            const __m256i x = _mm256_sub_epi8(_mm256_and_si256(gk_bits32(gk_ld32(bw + 2 + 4 * k)), two), one);
-            const __m256i y = _mm256_loadu_si256((const __m256i *)(ba + 2));
-            acc = _mm256_fmadd_ps(_mm256_set1_ps(d * gk_h2f_f16c(ba)),
-                                  _mm256_cvtepi32_ps(gk_dot_i8_i32(x, y)), acc);
-        }
+    __m256 acc0 = _mm256_setzero_ps(), acc1 = acc0;
+    const int64_t nb = n / 128;
+    int64_t i = 0;
+    for (; i + 1 < nb; i += 2) {
+        acc0 = q1_0_blk_avx2(w + i * QB, a + i * 4 * 34, acc0);
+        acc1 = q1_0_blk_avx2(w + (i + 1) * QB, a + (i + 1) * 4 * 34, acc1);
     }
-    return gk_hsum_ps(acc);
+    if (i < nb) acc0 = q1_0_blk_avx2(w + i * QB, a + i * 4 * 34, acc0);
+    return gk_hsum_ps(_mm256_add_ps(acc0, acc1));
+}
+/* AVX-512: two Q8_0 blocks per vector, the 128 sign bits as two 64-bit masks; a masked
+ * vpsubb negates y where the bit is set, vpdpbusd with ones sums groups of four bytes, and
+ * one FMA per vector with the scales (negated) spread over the two 8-lane halves. */
+GK_TARGET_AVX512 static inline void q1_0_blk512(const uint8_t *bw, const uint8_t *ba, __m512 *acc0,
+                                                __m512 *acc1) {
+    const __m512 s = _mm512_castps128_ps512(q1_0_scales4(bw, ba));
+    const __m512i one8 = _mm512_set1_epi8(1), zero = _mm512_setzero_si512();
+    uint64_t m0, m1;
+    memcpy(&m0, bw + 2, 8);
+    memcpy(&m1, bw + 10, 8);
+    __m512i y0 = _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_loadu_si256((const __m256i *)(ba + 2))),
+                                    _mm256_loadu_si256((const __m256i *)(ba + 36)), 1);
+    __m512i y1 = _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_loadu_si256((const __m256i *)(ba + 70))),
+                                    _mm256_loadu_si256((const __m256i *)(ba + 104)), 1);
+    y0 = _mm512_mask_sub_epi8(y0, _cvtu64_mask64(m0), zero, y0);
+    y1 = _mm512_mask_sub_epi8(y1, _cvtu64_mask64(m1), zero, y1);
+    const __m512i p0 = _mm512_dpbusd_epi32(zero, one8, y0), p1 = _mm512_dpbusd_epi32(zero, one8, y1);
+    const __m512 s0 = _mm512_permutexvar_ps(_mm512_setr_epi32(0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1), s);
+    const __m512 s1 = _mm512_permutexvar_ps(_mm512_setr_epi32(2, 2, 2, 2, 2, 2, 2, 2, 3, 3, 3, 3, 3, 3, 3, 3), s);
+    *acc0 = _mm512_fmadd_ps(s0, _mm512_cvtepi32_ps(p0), *acc0);
+    *acc1 = _mm512_fmadd_ps(s1, _mm512_cvtepi32_ps(p1), *acc1);
+}
+GK_TARGET_AVX512 static float q1_0_dot_avx512 GK_P_DOT {
+    const uint8_t *w = (const uint8_t *)vw, *a = (const uint8_t *)va;
+    __m512 acc0 = _mm512_setzero_ps(), acc1 = acc0, acc2 = acc0, acc3 = acc0;
+    const int64_t nb = n / 128;
+    int64_t i = 0;
+    for (; i + 1 < nb; i += 2) {
+        q1_0_blk512(w + i * QB, a + i * 4 * 34, &acc0, &acc1);
+        q1_0_blk512(w + (i + 1) * QB, a + (i + 1) * 4 * 34, &acc2, &acc3);
+    }
+    if (i < nb) q1_0_blk512(w + i * QB, a + i * 4 * 34, &acc0, &acc1);
+    return _mm512_reduce_add_ps(_mm512_add_ps(_mm512_add_ps(acc0, acc1), _mm512_add_ps(acc2, acc3)));
 }
 #endif
 
@@ -104,7 +164,7 @@ const gk_kernel_row gk_krow_q1_0 = {
     .vec_dot_type = GK_TYPE_Q8_0,
     .to_float = GK_ISA3(q1_0_tof),
     .quantize = GK_ISA3(q1_0_quant),
-    .vec_dot = GK_DOT2(q1_0_dot),
+    .vec_dot = GK_DOT3(q1_0_dot),
     .validate = q1_0_validate,
     .byteswap = q1_0_byteswap,
     .uses_imatrix = 0,
