@@ -2,7 +2,7 @@
  * Reference: d = (max-min)/31, q = (uint8)((x-min)*id + 0.5), no clamp. Imatrix path:
  * make_qkx3_quants(32, 31, ..., -0.9, 0.05, 36) with w = qw*sqrt(σ²+x²), σ² over the row.
  * vec_dot pairs with Q8_1. */
-#include "kq_search.h"
+#include "kdot512.h"
 
 #define QB 24
 
@@ -121,7 +121,8 @@ GK_INLINE float q5_1_dot_impl(int64_t n, const void *vw, const void *va) {
 }
 static float q5_1_dot_scalar GK_P_DOT { return q5_1_dot_impl GK_A_DOT; }
 #if GK_X86
-/* AVX2 (also the AVX-512 path): integer inner sums per block, float scales, FMA. */
+/* AVX2 (also the AVX-512 tail of rows not a multiple of 16 blocks): integer inner sums per
+ * block, float scales, FMA. */
 /* d*d and m*s of a block in one vector multiply: lane 0 and lane 1 of (dw, mw) x (da, sa). */
 GK_TARGET_AVX2 static inline __m256 q5_1_dot_blk(const uint8_t *bw, const uint8_t *ba, __m256 acc,
                                               __m128 *ms) {
@@ -133,7 +134,28 @@ GK_TARGET_AVX2 static inline __m256 q5_1_dot_blk(const uint8_t *bw, const uint8_
     const __m256i y = _mm256_loadu_si256((const __m256i *)(ba + 4));
     return _mm256_fmadd_ps(_mm256_broadcastss_ps(p), _mm256_cvtepi32_ps(gk_dot_u8_i32(x, y)), acc);
 }
-GK_DOT_BLOCKS_MS(q5_1_dot, 24, 36)
+#define q5_1_dotm_blk q5_1_dot_blk
+GK_DOT_BLOCKS_MS(q5_1_dotm, 24, 36)
+#define q5_1_dot_avx2 q5_1_dotm_avx2
+/* AVX-512 tiles of sixteen blocks (kdot512.h): the fifth bit added as 16 under a byte mask made
+ * of the two blocks' qh words (bit j of qh is value j, as the nibble order of gk_t16_nibbles_bc),
+ * codes unsigned (VNNI); d_w*d_a and m_w*s_a fetched by window permutes, two FMAs per tile.
+ * Rows shorter than a tile use the AVX2 step. */
+GK_TARGET_AVX512 static inline __m512i q5_1_t16_pair(const uint8_t *w0, const uint8_t *a0, const uint8_t *w1,
+                                                     const uint8_t *a1) {
+    const __mmask64 hb = (__mmask64)((uint64_t)gk_ld32(w0 + 4) | ((uint64_t)gk_ld32(w1 + 4) << 32));
+    const __m512i x = gk_t16_nibbles_bc(w0 + 8, w1 + 8);
+    return _mm512_dpbusd_epi32(_mm512_setzero_si512(), _mm512_mask_add_epi8(x, hb, x, _mm512_set1_epi8(16)),
+                               gk_t16_q8(a0 + 4, a1 + 4));
+}
+GK_TARGET_AVX512 static inline __m512 q5_1_t16_finish(const uint8_t *bw, const uint8_t *ba, __m512i s, __m512 acc) {
+    __m512 dw, mw, da, sa;
+    GK_T16_F16X2(bw, 24, 0, &dw, &mw);
+    GK_T16_F16X2(ba, 36, 0, &da, &sa);
+    acc = _mm512_fmadd_ps(mw, sa, acc);
+    return _mm512_fmadd_ps(_mm512_mul_ps(dw, da), _mm512_cvtepi32_ps(s), acc);
+}
+GK_T16_DOT(q5_1_dot_avx512, 24, 36, q5_1_t16_pair, q5_1_t16_finish, q5_1_dotm_avx512)
 #endif
 
 static int64_t q5_1_validate(const void *data, size_t nbytes) {

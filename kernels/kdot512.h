@@ -74,12 +74,49 @@ GK_TARGET_AVX512 static inline __m512 gk_t16_f16_join(__m512i g0, __m512i g1, __
     return _mm512_cvtph_ps(gk_t16_join(g0, g1, g2, g3));
 }
 
+/* Two adjacent fp16 fields (byte offsets OFF and OFF+2, e.g. d and m) of 16 blocks at once:
+ * each window permute fetches both fields of four blocks (words 0-3 the first field, 4-7 the
+ * second), so the pair costs what one field costs with GK_T16_F16. Needs OFF + 4 <= SB. */
+GK_TARGET_AVX512 static inline __m512i gk_t16_idx4x2(int o, int st) {
+    return _mm512_setr_epi32(o | ((o + st) << 16), (o + 2 * st) | ((o + 3 * st) << 16),
+                             (o + 1) | ((o + 1 + st) << 16), (o + 1 + 2 * st) | ((o + 1 + 3 * st) << 16),
+                             0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
+}
+#define GK_T16_WIN4X2(p, j, SB, OFF)                                                             \
+    ((j) * (SB) <= 16 * (SB) - 128                                                               \
+         ? _mm512_permutex2var_epi16(_mm512_loadu_si512((p) + (j) * (SB)),                       \
+                                     gk_t16_idx4x2((OFF) / 2, (SB) / 2),                         \
+                                     _mm512_loadu_si512((p) + (j) * (SB) + 64))                  \
+         : _mm512_permutex2var_epi16(_mm512_loadu_si512((p) + 16 * (SB) - 128),                  \
+                                     gk_t16_idx4x2(((j) * (SB) - (16 * (SB) - 128) + (OFF)) / 2, (SB) / 2), \
+                                     _mm512_loadu_si512((p) + 16 * (SB) - 64)))
+/* *f0 = the sixteen fields at OFF, *f1 = the sixteen at OFF+2, as floats. */
+#define GK_T16_F16X2(p, SB, OFF, f0, f1)                                                         \
+    gk_t16_f16x2_join(GK_T16_WIN4X2(p, 0, SB, OFF), GK_T16_WIN4X2(p, 4, SB, OFF),                 \
+                      GK_T16_WIN4X2(p, 8, SB, OFF), GK_T16_WIN4X2(p, 12, SB, OFF), f0, f1)
+GK_TARGET_AVX512 static inline void gk_t16_f16x2_join(__m512i g0, __m512i g1, __m512i g2, __m512i g3,
+                                                      __m512 *f0, __m512 *f1) {
+    const __m128i a0 = _mm512_castsi512_si128(g0), a1 = _mm512_castsi512_si128(g1);
+    const __m128i a2 = _mm512_castsi512_si128(g2), a3 = _mm512_castsi512_si128(g3);
+    *f0 = _mm512_cvtph_ps(_mm256_inserti128_si256(_mm256_castsi128_si256(_mm_unpacklo_epi64(a0, a1)),
+                                                  _mm_unpacklo_epi64(a2, a3), 1));
+    *f1 = _mm512_cvtph_ps(_mm256_inserti128_si256(_mm256_castsi128_si256(_mm_unpackhi_epi64(a0, a1)),
+                                                  _mm_unpackhi_epi64(a2, a3), 1));
+}
+
 /* Two 16-byte groups (p0, p1) -> 64 nibbles: 128-bit lanes [lo(p0), hi(p0), lo(p1), hi(p1)],
  * i.e. the 32 values of each block in the Q4_0 order (low nibbles first). */
 GK_TARGET_AVX512 static inline __m512i gk_t16_nibbles(const uint8_t *p0, const uint8_t *p1) {
     const __m256i t = _mm256_inserti128_si256(_mm256_castsi128_si256(_mm_loadu_si128((const __m128i *)p0)),
                                               _mm_loadu_si128((const __m128i *)p1), 1);
     __m512i z = _mm512_permutexvar_epi64(_mm512_setr_epi64(0, 1, 0, 1, 2, 3, 2, 3), _mm512_castsi256_si512(t));
+    z = _mm512_mask_srli_epi16(z, (__mmask32)0xFF00FF00u, z, 4);
+    return _mm512_and_si512(z, _mm512_set1_epi8(0x0F));
+}
+/* The same with the two groups placed by 128-bit broadcast loads (no lane-crossing shuffle). */
+GK_TARGET_AVX512 static inline __m512i gk_t16_nibbles_bc(const uint8_t *p0, const uint8_t *p1) {
+    __m512i z = _mm512_broadcast_i32x4(_mm_loadu_si128((const __m128i *)p0));
+    z = _mm512_mask_broadcast_i32x4(z, (__mmask16)0xFF00, _mm_loadu_si128((const __m128i *)p1));
     z = _mm512_mask_srli_epi16(z, (__mmask32)0xFF00FF00u, z, 4);
     return _mm512_and_si512(z, _mm512_set1_epi8(0x0F));
 }
