@@ -3,7 +3,7 @@
  * y = Kfp4[nibble]*ue4m3_half(d[s]). Reference: d[s] = encode_ue4m3(amax/6), nearest Kfp4
  * entry. Ignores the imatrix. vec_dot pairs with Q8_0 (two Q8_0 blocks per NVFP4 block).
  * Validation: nothing is checked (every byte pattern decodes to a finite value). */
-#include "kq_search.h"
+#include "kdot512.h"
 
 #define QB 36
 
@@ -150,17 +150,62 @@ GK_TARGET_AVX512 static inline __m512 nvfp4_dot_blk512(const uint8_t *bw, const 
     const __m512i q = _mm512_dpbusd_epi32(_mm512_setzero_si512(), _mm512_set1_epi8(12), y);
     return _mm512_fmadd_ps(d, _mm512_cvtepi32_ps(_mm512_sub_epi32(p, q)), acc);
 }
+/* AVX-512 tiles of eight blocks (512 values, sixteen Q8_0 blocks), after kdot512.h: the integer
+ * sums of a block per vector as above (128-bit lane L = sub-block L, four partial sums each);
+ * four blocks reduced to their sixteen sub-block sums by two levels of unpack + add (lane L,
+ * dword k = block k, sub-block L); their sixteen UE4M3 scales fetched by one window permute and
+ * a byte transpose, decoded as fp16 ((x & 0x7F) << 7 is ue4m3_half(x) / 128, the 128 moved to the
+ * activation scales), the activation scales of the tile by window permutes (GK_T16_F16); one
+ * FMA per four blocks. Rows not a multiple of eight blocks finish with the step above. */
+GK_TARGET_AVX512 static inline __m512i nvfp4_t8_isum(const uint8_t *bw, const uint8_t *ba, __m512i tbl12) {
+    __m512i z = _mm512_permutexvar_epi64(_mm512_setr_epi64(0, 0, 1, 1, 2, 2, 3, 3),
+                                         _mm512_castsi256_si512(_mm256_loadu_si256((const __m256i *)(bw + 4))));
+    z = _mm512_mask_srli_epi16(z, (__mmask32)0xF0F0F0F0u, z, 4);
+    const __m512i xu = _mm512_shuffle_epi8(tbl12, _mm512_and_si512(z, _mm512_set1_epi8(0x0F)));
+    const __m512i y = gk_t16_q8(ba + 2, ba + 36);
+    const __m512i p = _mm512_dpbusd_epi32(_mm512_setzero_si512(), xu, y);
+    return _mm512_sub_epi32(p, _mm512_dpbusd_epi32(_mm512_setzero_si512(), _mm512_set1_epi8(12), y));
+}
+/* Four blocks at bw (activations at ba): acc + Σ scale * isum over their sixteen sub-blocks; da16
+ * the tile's sixteen activation scales (times 128), g the group (0, 1) of the tile. */
+GK_TARGET_AVX512 static inline __m512 nvfp4_t8_group(const uint8_t *bw, const uint8_t *ba, __m512 da16, int g,
+                                                     __m512i tbl12, __m512 acc) {
+    __m512i s0 = nvfp4_t8_isum(bw, ba, tbl12), s1 = nvfp4_t8_isum(bw + 36, ba + 68, tbl12);
+    __m512i s2 = nvfp4_t8_isum(bw + 72, ba + 136, tbl12), s3 = nvfp4_t8_isum(bw + 108, ba + 204, tbl12);
+    const __m512i t0 = _mm512_add_epi32(_mm512_unpacklo_epi32(s0, s1), _mm512_unpackhi_epi32(s0, s1));
+    const __m512i t1 = _mm512_add_epi32(_mm512_unpacklo_epi32(s2, s3), _mm512_unpackhi_epi32(s2, s3));
+    const __m512i u = _mm512_add_epi32(_mm512_unpacklo_epi64(t0, t1), _mm512_unpackhi_epi64(t0, t1));
+    /* the scale dwords of the four blocks (bytes 0, 36, 72, 108: words 0-1, 18-19, 36-37, 54-55) */
+    const __m512i sw = _mm512_permutex2var_epi16(_mm512_loadu_si512(bw),
+                                                 _mm512_setr_epi32(0x10000, 0x130012, 0x250024, 0x370036, 0, 0, 0, 0,
+                                                                   0, 0, 0, 0, 0, 0, 0, 0),
+                                                 _mm512_loadu_si512(bw + 64));
+    const __m128i sb = _mm_shuffle_epi8(_mm512_castsi512_si128(sw),
+                                        _mm_setr_epi8(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15));
+    const __m256i hw = _mm256_cvtepu8_epi16(sb);
+    const __m256i h = _mm256_and_si256(_mm256_slli_epi16(hw, 7), _mm256_set1_epi16(0x3F80));
+    const __m512 ue = _mm512_cvtph_ps(_mm256_maskz_mov_epi16(_mm256_cmpneq_epi16_mask(hw, _mm256_set1_epi16(0x7F)), h));
+    /* lane 4L+k: Q8_0 block 2k + L/2 of the group */
+    const __m512i di = g ? _mm512_setr_epi32(8, 10, 12, 14, 8, 10, 12, 14, 9, 11, 13, 15, 9, 11, 13, 15)
+                         : _mm512_setr_epi32(0, 2, 4, 6, 0, 2, 4, 6, 1, 3, 5, 7, 1, 3, 5, 7);
+    const __m512 d = _mm512_mul_ps(ue, _mm512_permutexvar_ps(di, da16));
+    return _mm512_fmadd_ps(d, _mm512_cvtepi32_ps(u), acc);
+}
 GK_TARGET_AVX512 static float nvfp4_dot_avx512 GK_P_DOT {
+    static const int8_t tbl12[16] = {12, 13, 14, 15, 16, 18, 20, 24, 12, 11, 10, 9, 8, 6, 4, 0};
     const uint8_t *w = (const uint8_t *)vw, *a = (const uint8_t *)va;
-    __m512 acc0 = _mm512_setzero_ps(), acc1 = _mm512_setzero_ps();
+    const __m512i t12 = _mm512_broadcast_i32x4(_mm_loadu_si128((const __m128i *)tbl12));
+    __m512 acc = _mm512_setzero_ps(), acc1 = _mm512_setzero_ps();
     const int64_t nb = n / 64;
     int64_t i = 0;
-    for (; i + 1 < nb; i += 2) {
-        acc0 = nvfp4_dot_blk512(w + i * 36, a + 2 * i * 34, acc0);
-        acc1 = nvfp4_dot_blk512(w + (i + 1) * 36, a + (2 * i + 2) * 34, acc1);
+    for (; i + 7 < nb; i += 8) {
+        const uint8_t *bw = w + i * 36, *ba = a + 2 * i * 34;
+        const __m512 da16 = _mm512_mul_ps(GK_T16_F16(ba, 34, 0), _mm512_set1_ps(128.0f));
+        acc = nvfp4_t8_group(bw, ba, da16, 0, t12, acc);
+        acc1 = nvfp4_t8_group(bw + 144, ba + 272, da16, 1, t12, acc1);
     }
-    if (i < nb) acc0 = nvfp4_dot_blk512(w + i * 36, a + 2 * i * 34, acc0);
-    return _mm512_reduce_add_ps(_mm512_add_ps(acc0, acc1));
+    for (; i < nb; i++) acc = nvfp4_dot_blk512(w + i * 36, a + 2 * i * 34, acc);
+    return _mm512_reduce_add_ps(_mm512_add_ps(acc, acc1));
 }
 #endif
 
