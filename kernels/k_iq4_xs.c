@@ -151,6 +151,53 @@ GK_TARGET_AVX2 static float iq4_xs_dot_avx2 GK_P_DOT {
     }
     return gk_hsum_ps(acc);
 }
+/* AVX-512: 64 bytes of qs (four 32-sub-blocks) give 128 nibbles; vpermt2q puts each
+ * sub-block's low then high nibbles in order (matching the contiguous activations), vpshufb
+ * maps them to the table + 128 (unsigned, 1..241), one vpdpbusd per two sub-blocks. The +128
+ * is removed as 128 * scale * bsum (vpdpwssd), the 6-bit scales are applied by vpmulld, one
+ * float FMA per super-block. */
+GK_TARGET_AVX512 static float iq4_xs_dot_avx512 GK_P_DOT {
+    const uint8_t *w = (const uint8_t *)vw, *a = (const uint8_t *)va;
+    const __m512i tbl = _mm512_broadcast_i32x4(
+        _mm_xor_si128(_mm_loadu_si128((const __m128i *)gk_kvalues_iq4nl), _mm_set1_epi8((char)0x80)));
+    const __m512i m4 = _mm512_set1_epi8(0x0F), zero = _mm512_setzero_si512();
+    const __m512i ix0 = _mm512_set_epi64(11, 10, 3, 2, 9, 8, 1, 0);
+    const __m512i ix1 = _mm512_set_epi64(15, 14, 7, 6, 13, 12, 5, 4);
+    /* vector v (sub-blocks 2v, 2v+1): dwords 0..7 scale 2v, 8..15 scale 2v+1 */
+    const __m512i sv0 = _mm512_set_epi32(1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0);
+    const __m512i two = _mm512_set1_epi32(2);
+    __m512 accf0 = _mm512_setzero_ps(), accf1 = _mm512_setzero_ps();
+    for (int64_t i = 0; i < n / 256; i++) {
+        const uint8_t *b = w + i * QB, *ba = a + i * Q8K_B;
+        /* ls_ib: low nibble ib of scales_l, 2 bits ib of scales_h above */
+        const uint64_t ls = _pdep_u64(gk_ld32(b + 4), 0x0F0F0F0F0F0F0F0Full) |
+                            _pdep_u64(gk_ld16(b + 2), 0x3030303030303030ull);
+        const __m128i lsb = _mm_cvtsi64_si128((long long)ls);
+        const __m512i sc = _mm512_sub_epi32(_mm512_cvtepu8_epi32(lsb), _mm512_set1_epi32(32));
+        /* -128 * (ls - 32) per bsum (each scale twice) */
+        const __m256i scw = _mm256_slli_epi16(
+            _mm256_sub_epi16(_mm256_set1_epi16(32), _mm256_cvtepu8_epi16(_mm_unpacklo_epi8(lsb, lsb))), 7);
+        __m512i acc = _mm512_dpwssd_epi32(zero, _mm512_zextsi256_si512(_mm256_loadu_si256((const __m256i *)(ba + 260))),
+                                          _mm512_zextsi256_si512(scw));
+        __m512i sidx = sv0;
+        for (int h = 0; h < 2; ++h) {
+            const __m512i z = _mm512_loadu_si512((const void *)(b + 8 + 64 * h));
+            const __m512i lo = _mm512_and_si512(z, m4), hi = _mm512_and_si512(_mm512_srli_epi16(z, 4), m4);
+            const __m512i w0 = _mm512_shuffle_epi8(tbl, _mm512_permutex2var_epi64(lo, ix0, hi));
+            const __m512i w1 = _mm512_shuffle_epi8(tbl, _mm512_permutex2var_epi64(lo, ix1, hi));
+            const __m512i s0 = _mm512_dpbusd_epi32(zero, w0, _mm512_loadu_si512((const void *)(ba + 4 + 128 * h)));
+            const __m512i s1 = _mm512_dpbusd_epi32(zero, w1, _mm512_loadu_si512((const void *)(ba + 68 + 128 * h)));
+            acc = _mm512_add_epi32(acc, _mm512_mullo_epi32(s0, _mm512_permutexvar_epi32(sidx, sc)));
+            sidx = _mm512_add_epi32(sidx, two);
+            acc = _mm512_add_epi32(acc, _mm512_mullo_epi32(s1, _mm512_permutexvar_epi32(sidx, sc)));
+            sidx = _mm512_add_epi32(sidx, two);
+        }
+        const __m512 dd = _mm512_set1_ps(gk_h2f_f16c(b) * gk_ldf(ba));
+        if (i & 1) accf1 = _mm512_fmadd_ps(dd, _mm512_cvtepi32_ps(acc), accf1);
+        else accf0 = _mm512_fmadd_ps(dd, _mm512_cvtepi32_ps(acc), accf0);
+    }
+    return _mm512_reduce_add_ps(_mm512_add_ps(accf0, accf1));
+}
 #endif
 
 static int64_t iq4_xs_validate(const void *data, size_t nbytes) {
@@ -168,7 +215,7 @@ const gk_kernel_row gk_krow_iq4_xs = {
     .vec_dot_type = GK_TYPE_Q8_K,
     .to_float = GK_ISA3(iq4_xs_tof),
     .quantize = GK_DOT2(iq4_xs_quant),
-    .vec_dot = GK_DOT2(iq4_xs_dot),
+    .vec_dot = GK_DOT3(iq4_xs_dot),
     .validate = iq4_xs_validate,
     .byteswap = iq4_xs_byteswap,
     .uses_imatrix = 1,

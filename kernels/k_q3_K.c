@@ -256,8 +256,66 @@ GK_KQ_AVX2 float q3_K_dot_simd(int64_t n, const void *vw, const void *va) {
     }
     return gk_kq_hsum_ps(accf);
 }
+/* The sixteen 6-bit scales minus 32 as int16 (gk_kq_q3_scales by 32-bit masks). */
+GK_KQ_AVX2 __m256i q3_K_scales16(const uint8_t *p) {
+    uint32_t u[3];
+    memcpy(u, p, 12);
+    const uint32_t k1 = 0x03030303u, k2 = 0x0f0f0f0fu;
+    const uint32_t s0 = (u[0] & k2) | ((u[2] & k1) << 4), s1 = (u[1] & k2) | (((u[2] >> 2) & k1) << 4);
+    const uint32_t s2 = ((u[0] >> 4) & k2) | (((u[2] >> 4) & k1) << 4);
+    const uint32_t s3 = ((u[1] >> 4) & k2) | (((u[2] >> 6) & k1) << 4);
+    return _mm256_sub_epi16(_mm256_cvtepu8_epi16(_mm_setr_epi32((int)s0, (int)s1, (int)s2, (int)s3)),
+                            _mm256_set1_epi16(32));
+}
+/* AVX-512: 64 codes q = low + 4*hbit (0..7) per vector, one vpdpbusd each, whose dwords each hold
+ * one 16-sub-block's partial sum (128-bit lane k of the vector for elements 64v.. is sub-block
+ * 4v+k). Two such vectors are packed to int16 (|dword| <= 4*7*127) and scaled by one vpdpwssd;
+ * the -4 offset is -4*scale*bsum, also by vpdpwssd. One float FMA per super-block. */
+GK_TARGET_AVX512 static float q3_K_dot_avx512(int64_t n, const void *vw, const void *va) {
+    const uint8_t *w = (const uint8_t *)vw, *a = (const uint8_t *)va;
+    const __m512i m3 = _mm512_set1_epi8(3), four = _mm512_set1_epi8(4), zero = _mm512_setzero_si512();
+    /* vector (nn, p): low half j = 2p (shift 4p), high half j = 2p + 1 (shift 4p + 2) */
+    const __m512i sh0 = _mm512_inserti64x4(_mm512_setzero_si512(), _mm256_set1_epi16(2), 1);
+    const __m512i sh1 = _mm512_add_epi16(sh0, _mm512_set1_epi16(4));
+    /* hmask bit 4nn + j */
+#define Q3_HB(b) _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_set1_epi8((char)(1u << (b)))), \
+                                    _mm256_set1_epi8((char)(1u << ((b) + 1))), 1)
+    const __m512i hb[4] = {Q3_HB(0), Q3_HB(2), Q3_HB(4), Q3_HB(6)};
+#undef Q3_HB
+    /* packs(S[2nn], S[2nn+1]), lane k: words 0..3 sub-block 8nn+k, words 4..7 sub-block 8nn+4+k */
+    const __m512i sidx0 = _mm512_set_epi16(7, 7, 7, 7, 3, 3, 3, 3, 6, 6, 6, 6, 2, 2, 2, 2,
+                                           5, 5, 5, 5, 1, 1, 1, 1, 4, 4, 4, 4, 0, 0, 0, 0);
+    const __m512i sidx1 = _mm512_add_epi16(sidx0, _mm512_set1_epi16(8));
+    __m512 accf0 = _mm512_setzero_ps(), accf1 = _mm512_setzero_ps();
+    for (int64_t i = 0; i < n / 256; i++) {
+        const uint8_t *bw = w + i * QB, *ba = a + i * 292;
+        const __m256i S = q3_K_scales16(bw + 96);
+        const __m512i S5 = _mm512_castsi256_si512(S);
+        const __m256i S4n = _mm256_sub_epi16(_mm256_setzero_si256(), _mm256_slli_epi16(S, 2));
+        __m512i acc = _mm512_dpwssd_epi32(zero, _mm512_zextsi256_si512(gk_kq_ld256(ba + 260)),
+                                          _mm512_zextsi256_si512(S4n));
+        const __m512i hm = _mm512_broadcast_i64x4(gk_kq_ld256(bw));
+        for (int nn = 0; nn < 2; ++nn) {
+            const __m512i qs = _mm512_broadcast_i64x4(gk_kq_ld256(bw + 32 + 32 * nn));
+            const __m512i l0 = _mm512_and_si512(_mm512_srlv_epi16(qs, sh0), m3);
+            const __m512i l1 = _mm512_and_si512(_mm512_srlv_epi16(qs, sh1), m3);
+            const __m512i q0 = _mm512_mask_add_epi8(l0, _mm512_test_epi8_mask(hm, hb[2 * nn]), l0, four);
+            const __m512i q1 = _mm512_mask_add_epi8(l1, _mm512_test_epi8_mask(hm, hb[2 * nn + 1]), l1, four);
+            const __m512i s0 = _mm512_dpbusd_epi32(zero, q0, _mm512_loadu_si512((const void *)(ba + 4 + 128 * nn)));
+            const __m512i s1 = _mm512_dpbusd_epi32(zero, q1, _mm512_loadu_si512((const void *)(ba + 68 + 128 * nn)));
+            acc = _mm512_dpwssd_epi32(acc, _mm512_packs_epi32(s0, s1), _mm512_permutexvar_epi16(nn ? sidx1 : sidx0, S5));
+        }
+        const __m512 dd = _mm512_set1_ps(gk_ldf(ba) * gk_kq_h2f(bw + 108));
+        if (i & 1) accf1 = _mm512_fmadd_ps(dd, _mm512_cvtepi32_ps(acc), accf1);
+        else accf0 = _mm512_fmadd_ps(dd, _mm512_cvtepi32_ps(acc), accf0);
+    }
+    return _mm512_reduce_add_ps(_mm512_add_ps(accf0, accf1));
+}
 #endif
-GK_KQ_FN_SIMD(float, q3_K_dot, GK_KQ_P_DOT, GK_KQ_A_DOT)
+static float q3_K_dot_scalar GK_KQ_P_DOT { return q3_K_dot_body GK_KQ_A_DOT; }
+#if GK_X86
+GK_TARGET_AVX2 static float q3_K_dot_avx2 GK_KQ_P_DOT { return q3_K_dot_simd GK_KQ_A_DOT; }
+#endif
 
 static int64_t q3_K_validate(const void *data, size_t nbytes) {
     return gk_kq_validate_f16(data, nbytes, QB, 108, -1);
