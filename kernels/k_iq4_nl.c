@@ -2,6 +2,7 @@
  * quantize: quantize_row_iq4_nl_impl with ntry = 7 (what ggml_quantize_chunk uses), weights x²
  * or qw*sqrt(σ²+x²) with σ² = 2Σx²/32 over the block. vec_dot pairs with Q8_0. */
 #include "kdot512.h"
+#include "kdot256.h"
 
 #define QB 18
 
@@ -98,6 +99,15 @@ GK_TARGET_AVX2 static inline __m256 iq4_nl_dot_blk(const uint8_t *bw, const uint
     return _mm256_fmadd_ps(d, _mm256_cvtepi32_ps(gk_dot_i8_i32(x, y)), acc);
 }
 GK_DOT_BLOCKS(iq4_nl_dot, 18, 34)
+/* AVX2 tiles of eight blocks (kdot256.h); the signed table values with the sign trick. */
+GK_TARGET_AVX2 static inline __m256i iq4_nl_t8_blk(const uint8_t *bw, const uint8_t *ba) {
+    const __m256i x = _mm256_shuffle_epi8(gk_table16(gk_kvalues_iq4nl), gk_nibbles32(bw + 2));
+    return gk_dot_i8_i32(x, _mm256_loadu_si256((const __m256i *)(ba + 2)));
+}
+GK_TARGET_AVX2 static inline __m256 iq4_nl_t8_finish(const uint8_t *bw, const uint8_t *ba, __m256i s, __m256 acc) {
+    return _mm256_fmadd_ps(_mm256_mul_ps(gk_t8_f16(bw, 18), gk_t8_f16(ba, 34)), _mm256_cvtepi32_ps(s), acc);
+}
+GK_T8_DOT(iq4_nl_dot_t8, 18, 34, iq4_nl_t8_blk, iq4_nl_t8_finish, iq4_nl_dot_avx2)
 /* AVX-512 tiles (kdot512.h): the table shifted to unsigned (K+128) for vpdpbusd, minus 128*Σy. */
 GK_TARGET_AVX512 static inline __m512i iq4_nl_t16_pair(const uint8_t *w0, const uint8_t *a0, const uint8_t *w1,
                                                        const uint8_t *a1) {
@@ -128,7 +138,7 @@ const gk_kernel_row gk_krow_iq4_nl = {
     .to_float = GK_DOT2(iq4_nl_tof),
     .quantize = GK_DOT2(iq4_nl_quant),
 #if GK_X86
-    .vec_dot = {iq4_nl_dot_scalar, iq4_nl_dot_avx2, iq4_nl_dot_t16},
+    .vec_dot = {iq4_nl_dot_scalar, iq4_nl_dot_t8, iq4_nl_dot_t16},
 #else
     .vec_dot = GK_DOT3(iq4_nl_dot),
 #endif

@@ -3,6 +3,7 @@
  * nearest Kfp4 entry, lowest index wins ties. Ignores the imatrix. vec_dot pairs with Q8_0.
  * Validation: e != 0xFF. */
 #include "kdot512.h"
+#include "kdot256.h"
 
 #define QB 17
 
@@ -90,6 +91,22 @@ static float mxfp4_dot_scalar GK_P_DOT { return mxfp4_dot_impl GK_A_DOT; }
 MXFP4_DOT_BLK(mxfp4_dot_blk, GK_TARGET_AVX2, gk_dot_i8_i32)
 MXFP4_DOT_BLK(mxfp4_dot_blk_vnni, GK_TARGET_AVX512, gk_dot_i8_i32_vnni)
 GK_DOT_BLOCKS_VNNI_LOOP(mxfp4_dot, _avx2, GK_TARGET_AVX2, 17, 34)
+/* AVX2 tiles of eight blocks (kdot256.h): values + 12 unsigned, minus 12*y; the E8M0 scales
+ * decoded as gk_e8m0_half for eight blocks at once. */
+GK_TARGET_AVX2 static inline __m256i mxfp4_t8_blk(const uint8_t *bw, const uint8_t *ba) {
+    static const int8_t tbl12[16] = {12, 13, 14, 15, 16, 18, 20, 24, 12, 11, 10, 9, 8, 6, 4, 0};
+    const __m256i xu = _mm256_shuffle_epi8(gk_table16(tbl12), gk_nibbles32(bw + 1));
+    return gk_t8_dot_u8_off(xu, _mm256_loadu_si256((const __m256i *)(ba + 2)), _mm256_set1_epi8(12));
+}
+GK_TARGET_AVX2 static inline __m256 mxfp4_t8_finish(const uint8_t *bw, const uint8_t *ba, __m256i s, __m256 acc) {
+    const __m256i e = _mm256_setr_epi32(bw[0], bw[17], bw[34], bw[51], bw[68], bw[85], bw[102], bw[119]);
+    const __m256i big = _mm256_slli_epi32(_mm256_sub_epi32(e, _mm256_set1_epi32(1)), 23);
+    const __m256i small = _mm256_sllv_epi32(_mm256_set1_epi32(0x00200000), e);
+    const __m256i lt2 = _mm256_cmpgt_epi32(_mm256_set1_epi32(2), e);
+    const __m256 dw = _mm256_castsi256_ps(_mm256_blendv_epi8(big, small, lt2));
+    return _mm256_fmadd_ps(_mm256_mul_ps(gk_t8_f16(ba, 34), dw), _mm256_cvtepi32_ps(s), acc);
+}
+GK_T8_DOT(mxfp4_dot_t8, 17, 34, mxfp4_t8_blk, mxfp4_t8_finish, mxfp4_dot_avx2)
 /* AVX-512: two blocks per 512-bit vector, unsigned codes (VNNI) and the offset as 12*Σy. */
 GK_TARGET_AVX512 static inline __m512 mxfp4_dot_blk2(const uint8_t *bw, const uint8_t *ba, __m512 acc) {
     const uint32_t h2 = (uint32_t)gk_ld16(ba) | ((uint32_t)gk_ld16(ba + 34) << 16);
@@ -171,7 +188,11 @@ const gk_kernel_row gk_krow_mxfp4 = {
     .vec_dot_type = GK_TYPE_Q8_0,
     .to_float = GK_ISA3(mxfp4_tof),
     .quantize = GK_ISA3(mxfp4_quant),
+#if GK_X86
+    .vec_dot = {mxfp4_dot_scalar, mxfp4_dot_t8, mxfp4_dot_avx512},
+#else
     .vec_dot = GK_DOT3(mxfp4_dot),
+#endif
     .validate = mxfp4_validate,
     .byteswap = mxfp4_byteswap,
     .uses_imatrix = 0,

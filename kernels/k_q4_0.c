@@ -2,6 +2,7 @@
  * Reference quantizer: d = max/-8, q = min(15, (int8)(x*id + 8.5)). Imatrix path: make_qx_quants
  * with w = qw*sqrt(σ²+x²), σ² over the whole row (§3.9). vec_dot pairs with Q8_0. */
 #include "kdot512.h"
+#include "kdot256.h"
 
 #define QB 18
 
@@ -126,6 +127,14 @@ static float q4_0_dot_scalar GK_P_DOT { return q4_0_dot_impl GK_A_DOT; }
 Q4_0_DOT_BLK(q4_0_dot_blk, GK_TARGET_AVX2, gk_dot_i8_i32)
 Q4_0_DOT_BLK(q4_0_dot_blk_vnni, GK_TARGET_AVX512, gk_dot_i8_i32_vnni)
 GK_DOT_BLOCKS_VNNI_LOOP(q4_0_dot, _avx2, GK_TARGET_AVX2, 18, 34)
+/* AVX2 tiles of eight blocks (kdot256.h): unsigned codes, the -8 as 8*y in the int16 pair sums. */
+GK_TARGET_AVX2 static inline __m256i q4_0_t8_blk(const uint8_t *bw, const uint8_t *ba) {
+    return gk_t8_dot_u8_off(gk_nibbles32(bw + 2), _mm256_loadu_si256((const __m256i *)(ba + 2)), _mm256_set1_epi8(8));
+}
+GK_TARGET_AVX2 static inline __m256 q4_0_t8_finish(const uint8_t *bw, const uint8_t *ba, __m256i s, __m256 acc) {
+    return _mm256_fmadd_ps(_mm256_mul_ps(gk_t8_f16(bw, 18), gk_t8_f16(ba, 34)), _mm256_cvtepi32_ps(s), acc);
+}
+GK_T8_DOT(q4_0_dot_t8, 18, 34, q4_0_t8_blk, q4_0_t8_finish, q4_0_dot_avx2)
 /* AVX-512: two blocks per 512-bit vector, unsigned codes (VNNI) and the offset as 8*Σy. */
 GK_TARGET_AVX512 static inline __m512 q4_0_dot_blk2(const uint8_t *bw, const uint8_t *ba, __m512 acc) {
     const uint64_t h4 = (uint64_t)gk_ld16(bw) | ((uint64_t)gk_ld16(ba) << 16) |
@@ -185,7 +194,11 @@ const gk_kernel_row gk_krow_q4_0 = {
     .vec_dot_type = GK_TYPE_Q8_0,
     .to_float = GK_DOT2(q4_0_tof),
     .quantize = GK_ISA3(q4_0_quant),
+#if GK_X86
+    .vec_dot = {q4_0_dot_scalar, q4_0_dot_t8, q4_0_dot_avx512},
+#else
     .vec_dot = GK_DOT3(q4_0_dot),
+#endif
     .validate = q4_0_validate,
     .byteswap = q4_0_byteswap,
     .uses_imatrix = 1,

@@ -3,6 +3,7 @@
  * path: make_qx_quants(32, 16, ..., w) with w = qw*sqrt(σ²+x²), σ² over the row. vec_dot
  * pairs with Q8_0. */
 #include "kdot512.h"
+#include "kdot256.h"
 
 #define QB 22
 
@@ -130,6 +131,16 @@ static float q5_0_dot_scalar GK_P_DOT { return q5_0_dot_impl GK_A_DOT; }
 Q5_0_DOT_BLK(q5_0_dot_blk, GK_TARGET_AVX2, gk_dot_i8_i32)
 Q5_0_DOT_BLK(q5_0_dot_blk_vnni, GK_TARGET_AVX512, gk_dot_i8_i32_vnni)
 GK_DOT_BLOCKS_VNNI_LOOP(q5_0_dot, _avx2, GK_TARGET_AVX2, 22, 34)
+/* AVX2 tiles of eight blocks (kdot256.h): codes 0..31 unsigned, the -16 as 16*y. */
+GK_TARGET_AVX2 static inline __m256i q5_0_t8_blk(const uint8_t *bw, const uint8_t *ba) {
+    const __m256i xu = _mm256_or_si256(gk_nibbles32(bw + 6),
+                                       _mm256_and_si256(gk_bits32(gk_ld32(bw + 2)), _mm256_set1_epi8(0x10)));
+    return gk_t8_dot_u8_off(xu, _mm256_loadu_si256((const __m256i *)(ba + 2)), _mm256_set1_epi8(16));
+}
+GK_TARGET_AVX2 static inline __m256 q5_0_t8_finish(const uint8_t *bw, const uint8_t *ba, __m256i s, __m256 acc) {
+    return _mm256_fmadd_ps(_mm256_mul_ps(gk_t8_f16(bw, 22), gk_t8_f16(ba, 34)), _mm256_cvtepi32_ps(s), acc);
+}
+GK_T8_DOT(q5_0_dot_t8, 22, 34, q5_0_t8_blk, q5_0_t8_finish, q5_0_dot_avx2)
 /* AVX-512: two blocks per 512-bit vector, codes 0..31 unsigned (VNNI) and the -16 as 16*Σy. */
 GK_TARGET_AVX512 static inline __m512 q5_0_dot_blk2(const uint8_t *bw, const uint8_t *ba, __m512 acc) {
     const uint64_t h4 = (uint64_t)gk_ld16(bw) | ((uint64_t)gk_ld16(ba) << 16) |
@@ -195,7 +206,11 @@ const gk_kernel_row gk_krow_q5_0 = {
     .vec_dot_type = GK_TYPE_Q8_0,
     .to_float = GK_ISA3(q5_0_tof),
     .quantize = GK_ISA3(q5_0_quant),
+#if GK_X86
+    .vec_dot = {q5_0_dot_scalar, q5_0_dot_t8, q5_0_dot_avx512},
+#else
     .vec_dot = GK_DOT3(q5_0_dot),
+#endif
     .validate = q5_0_validate,
     .byteswap = q5_0_byteswap,
     .uses_imatrix = 1,

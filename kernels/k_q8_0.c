@@ -3,6 +3,7 @@
  * the imatrix is ignored. from_float (activations) as ggml's x86 CPU backend computes it:
  * id = 127/amax and round-half-to-even, with int32->int8 saturation. vec_dot pairs with Q8_0. */
 #include "kdot512.h"
+#include "kdot256.h"
 
 #define QB 34
 
@@ -131,6 +132,14 @@ GK_TARGET_AVX2 static inline __m256 q8_0_dot_blk(const uint8_t *bw, const uint8_
     return _mm256_fmadd_ps(d, _mm256_cvtepi32_ps(gk_dot_i8_i32(x, y)), acc);
 }
 GK_DOT_BLOCKS(q8_0_dot, 34, 34)
+/* AVX2 tiles of eight blocks (kdot256.h). */
+GK_TARGET_AVX2 static inline __m256i q8_0_t8_blk(const uint8_t *bw, const uint8_t *ba) {
+    return gk_dot_i8_i32(_mm256_loadu_si256((const __m256i *)(bw + 2)), _mm256_loadu_si256((const __m256i *)(ba + 2)));
+}
+GK_TARGET_AVX2 static inline __m256 q8_0_t8_finish(const uint8_t *bw, const uint8_t *ba, __m256i s, __m256 acc) {
+    return _mm256_fmadd_ps(_mm256_mul_ps(gk_t8_f16(bw, 34), gk_t8_f16(ba, 34)), _mm256_cvtepi32_ps(s), acc);
+}
+GK_T8_DOT(q8_0_dot_t8, 34, 34, q8_0_t8_blk, q8_0_t8_finish, q8_0_dot_avx2)
 /* AVX-512 tiles (kdot512.h): |x| times y with x's sign, one vpdpbusd per two blocks. */
 GK_TARGET_AVX512 static inline __m512i q8_0_t16_pair(const uint8_t *w0, const uint8_t *a0, const uint8_t *w1,
                                                      const uint8_t *a1) {
@@ -159,7 +168,7 @@ const gk_kernel_row gk_krow_q8_0 = {
     .quantize = GK_ISA3(q8_0_quant),
     .from_float = GK_ISA3(q8_0_fromf),
 #if GK_X86
-    .vec_dot = {q8_0_dot_scalar, q8_0_dot_avx2, q8_0_dot_t16},
+    .vec_dot = {q8_0_dot_scalar, q8_0_dot_t8, q8_0_dot_t16},
 #else
     .vec_dot = GK_DOT3(q8_0_dot),
 #endif
