@@ -87,9 +87,9 @@ GK_INLINE float nvfp4_dot_impl(int64_t n, const void *vw, const void *va) {
 }
 static float nvfp4_dot_scalar GK_P_DOT { return nvfp4_dot_impl GK_A_DOT; }
 #if GK_X86
-/* AVX2 (maddubs) and AVX-512 (VNNI): integer inner sums per half block, float scales, FMA.
- * The four UE4M3 scales of a block are decoded together (as gk_ue4m3_half) and multiplied by
- * the two activation scales (da * ue, as the scalar code); each half has its accumulator. */
+/* The four UE4M3 scales of a block decoded together (as gk_ue4m3_half) and multiplied by the
+ * two activation scales (da * ue, as the scalar code): the one-block steps (AVX2 last block,
+ * AVX-512 rows not a multiple of eight blocks). */
 GK_TARGET_AVX2 static inline __m128 nvfp4_scales4(const uint8_t *bw, const uint8_t *ba0) {
     const __m128i v = _mm_cvtepu8_epi32(_mm_cvtsi32_si128((int)gk_ld32(bw)));
     const __m128i ex = _mm_and_si128(_mm_srli_epi32(v, 3), _mm_set1_epi32(0xF));
@@ -107,33 +107,80 @@ GK_TARGET_AVX2 static inline __m128 nvfp4_scales4(const uint8_t *bw, const uint8
     da = _mm_unpacklo_ps(da, da); /* da0 da0 da1 da1 */
     return _mm_mul_ps(da, u);
 }
-#define NVFP4_DOT(NAME, TGT, DOTI8)                                                           \
-    TGT static float NAME GK_P_DOT {                                                          \
-        const uint8_t *w = (const uint8_t *)vw, *a = (const uint8_t *)va;                     \
-        __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();                        \
-        const __m256i tbl = gk_table16(gk_kvalues_fp4);                                       \
-        const __m256i m4 = _mm256_set1_epi8(0x0F);                                            \
-        const __m256i p0 = _mm256_setr_epi32(0, 0, 0, 0, 1, 1, 1, 1);                        \
-        const __m256i p1 = _mm256_setr_epi32(2, 2, 2, 2, 3, 3, 3, 3);                        \
-        for (int64_t i = 0; i < n / 64; i++) {                                                \
-            const uint8_t *bw = w + i * 36, *ba = a + 2 * i * 34;                             \
-            const __m256 s4 = _mm256_castps128_ps256(nvfp4_scales4(bw, ba));                  \
-            /* t = q[0..31]; x lanes: 0..7 lo(t0..7) 8..15 hi(t0..7) | lo(t8..15) hi(t8..15) */ \
-            const __m256i t = _mm256_loadu_si256((const __m256i *)(bw + 4));                  \
-            const __m256i lo = _mm256_and_si256(t, m4);                                       \
-            const __m256i hi = _mm256_and_si256(_mm256_srli_epi16(t, 4), m4);                 \
-            const __m256i i01 = _mm256_unpacklo_epi64(lo, hi), i23 = _mm256_unpackhi_epi64(lo, hi); \
-            const __m256i idx0 = _mm256_permute2x128_si256(i01, i23, 0x20);                   \
-            const __m256i idx1 = _mm256_permute2x128_si256(i01, i23, 0x31);                   \
-            const __m256i x0 = _mm256_shuffle_epi8(tbl, idx0), x1 = _mm256_shuffle_epi8(tbl, idx1); \
-            const __m256i y0 = _mm256_loadu_si256((const __m256i *)(ba + 2));                 \
-            const __m256i y1 = _mm256_loadu_si256((const __m256i *)(ba + 36));                \
-            acc0 = _mm256_fmadd_ps(_mm256_permutevar8x32_ps(s4, p0), _mm256_cvtepi32_ps(DOTI8(x0, y0)), acc0); \
-            acc1 = _mm256_fmadd_ps(_mm256_permutevar8x32_ps(s4, p1), _mm256_cvtepi32_ps(DOTI8(x1, y1)), acc1); \
-        }                                                                                     \
-        return gk_hsum_ps(_mm256_add_ps(acc0, acc1));                                         \
+/* The values of a block as int8 in two vectors, each 128-bit lane one sub-block in element order:
+ * *x02 = sub-blocks 0 | 2, *x13 = sub-blocks 1 | 3 (no lane-crossing shuffle; the activations
+ * are loaded to match). */
+GK_TARGET_AVX2 static inline void nvfp4_vals_avx2(const uint8_t *bw, __m256i tbl, __m256i *x02, __m256i *x13) {
+    const __m256i m4 = _mm256_set1_epi8(0x0F);
+    const __m256i t = _mm256_loadu_si256((const __m256i *)(bw + 4));
+    const __m256i lo = _mm256_and_si256(t, m4), hi = _mm256_and_si256(_mm256_srli_epi16(t, 4), m4);
+    *x02 = _mm256_shuffle_epi8(tbl, _mm256_unpacklo_epi64(lo, hi));
+    *x13 = _mm256_shuffle_epi8(tbl, _mm256_unpackhi_epi64(lo, hi));
+}
+/* 16-bit pair sums of x*y (|x| <= 12: a sub-block's eight pair sums fit in int16). */
+GK_TARGET_AVX2 static inline __m256i nvfp4_pairs_avx2(__m256i x, __m256i y) {
+    return _mm256_maddubs_epi16(_mm256_sign_epi8(x, x), _mm256_sign_epi8(y, x));
+}
+/* 16 bytes at p (lane 0) and at q (lane 1). */
+GK_TARGET_AVX2 static inline __m256i nvfp4_ld2x16(const uint8_t *p, const uint8_t *q) {
+    return _mm256_inserti128_si256(_mm256_castsi128_si256(_mm_loadu_si128((const __m128i *)p)),
+                                   _mm_loadu_si128((const __m128i *)q), 1);
+}
+/* AVX2: two blocks (eight sub-blocks) per step. The eight 16-bit pair-sum vectors are reduced
+ * by three vphaddw and one vpmaddwd to the eight sub-block sums, lane 0 [b0s0 b0s1 b1s0 b1s1],
+ * lane 1 [b0s2 b0s3 b1s2 b1s3]; the eight UE4M3 scales in that order are decoded as fp16
+ * ((x & 0x7F) << 7 is ue4m3_half(x) / 128, the 128 moved to the activation scales); one FMA. */
+GK_TARGET_AVX2 static inline __m256 nvfp4_pair_avx2(const uint8_t *bw, const uint8_t *ba, __m256i tbl, __m256 acc) {
+    __m256i x02, x13, z02, z13;
+    nvfp4_vals_avx2(bw, tbl, &x02, &x13);
+    nvfp4_vals_avx2(bw + 36, tbl, &z02, &z13);
+    const __m256i m0 = nvfp4_pairs_avx2(x02, nvfp4_ld2x16(ba + 2, ba + 36));
+    const __m256i m1 = nvfp4_pairs_avx2(x13, nvfp4_ld2x16(ba + 18, ba + 52));
+    const __m256i m2 = nvfp4_pairs_avx2(z02, nvfp4_ld2x16(ba + 70, ba + 104));
+    const __m256i m3 = nvfp4_pairs_avx2(z13, nvfp4_ld2x16(ba + 86, ba + 120));
+    const __m256i s = _mm256_madd_epi16(_mm256_hadd_epi16(_mm256_hadd_epi16(m0, m1), _mm256_hadd_epi16(m2, m3)),
+                                        _mm256_set1_epi16(1));
+    const uint64_t su = (uint64_t)gk_ld16(bw) | ((uint64_t)gk_ld16(bw + 36) << 16) |
+                        ((uint64_t)gk_ld16(bw + 2) << 32) | ((uint64_t)gk_ld16(bw + 38) << 48);
+    const __m128i hw = _mm_cvtepu8_epi16(_mm_cvtsi64_si128((long long)su));
+    const __m128i h = _mm_andnot_si128(_mm_cmpeq_epi16(hw, _mm_set1_epi16(0x7F)),
+                                       _mm_and_si128(_mm_slli_epi16(hw, 7), _mm_set1_epi16(0x3F80)));
+    const uint64_t au = (uint64_t)gk_ld16(ba) | ((uint64_t)gk_ld16(ba + 34) << 16) |
+                        ((uint64_t)gk_ld16(ba + 68) << 32) | ((uint64_t)gk_ld16(ba + 102) << 48);
+    const __m128 da = _mm_mul_ps(_mm_cvtph_ps(_mm_cvtsi64_si128((long long)au)), _mm_set1_ps(128.0f));
+    const __m256 d = _mm256_mul_ps(_mm256_cvtph_ps(h), _mm256_permutevar8x32_ps(_mm256_castps128_ps256(da),
+                                                     _mm256_setr_epi32(0, 0, 2, 2, 1, 1, 3, 3)));
+    return _mm256_fmadd_ps(d, _mm256_cvtepi32_ps(s), acc);
+}
+/* One block (the odd last one): two vectors of two sub-blocks, scales as nvfp4_scales4. */
+GK_TARGET_AVX2 static inline __m256 nvfp4_blk_avx2(const uint8_t *bw, const uint8_t *ba, __m256i tbl, __m256 acc) {
+    __m256i x02, x13;
+    nvfp4_vals_avx2(bw, tbl, &x02, &x13);
+    const __m256 s4 = _mm256_castps128_ps256(nvfp4_scales4(bw, ba));
+    const __m256i p02 = gk_dot_i8_i32(x02, nvfp4_ld2x16(ba + 2, ba + 36));
+    const __m256i p13 = gk_dot_i8_i32(x13, nvfp4_ld2x16(ba + 18, ba + 52));
+    acc = _mm256_fmadd_ps(_mm256_permutevar8x32_ps(s4, _mm256_setr_epi32(0, 0, 0, 0, 2, 2, 2, 2)),
+                          _mm256_cvtepi32_ps(p02), acc);
+    return _mm256_fmadd_ps(_mm256_permutevar8x32_ps(s4, _mm256_setr_epi32(1, 1, 1, 1, 3, 3, 3, 3)),
+                           _mm256_cvtepi32_ps(p13), acc);
+}
+GK_TARGET_AVX2 static float nvfp4_dot_avx2 GK_P_DOT {
+    const uint8_t *w = (const uint8_t *)vw, *a = (const uint8_t *)va;
+    const __m256i tbl = gk_table16(gk_kvalues_fp4);
+    __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
+    const int64_t nb = n / 64;
+    int64_t i = 0;
+    for (; i + 3 < nb; i += 4) {
+        acc0 = nvfp4_pair_avx2(w + i * 36, a + 2 * i * 34, tbl, acc0);
+        acc1 = nvfp4_pair_avx2(w + (i + 2) * 36, a + (2 * i + 4) * 34, tbl, acc1);
     }
-NVFP4_DOT(nvfp4_dot_avx2, GK_TARGET_AVX2, gk_dot_i8_i32)
+    if (i + 1 < nb) {
+        acc0 = nvfp4_pair_avx2(w + i * 36, a + 2 * i * 34, tbl, acc0);
+        i += 2;
+    }
+    if (i < nb) acc1 = nvfp4_blk_avx2(w + i * 36, a + 2 * i * 34, tbl, acc1);
+    return gk_hsum_ps(_mm256_add_ps(acc0, acc1));
+}
 /* AVX-512: a block per 512-bit vector, values + 12 as unsigned codes (VNNI), minus 12*Σy. */
 GK_TARGET_AVX512 static inline __m512 nvfp4_dot_blk512(const uint8_t *bw, const uint8_t *ba, __m512 acc) {
     static const int8_t tbl12[16] = {12, 13, 14, 15, 16, 18, 20, 24, 12, 11, 10, 9, 8, 6, 4, 0};
