@@ -72,34 +72,43 @@ GK_INLINE float q1_0_dot_impl(int64_t n, const void *vw, const void *va) {
 }
 static float q1_0_dot_scalar GK_P_DOT { return q1_0_dot_impl GK_A_DOT; }
 #if GK_X86
-/* The four products d * d_a[k] of one Q1_0 block, negated (the kernels below sum -x * y: a set
- * bit negates y): the four activation fp16 scales in one u64, one vcvtph2ps, times -d. */
+/* The SIMD kernels below sum -x * y (a set bit negates y: (bit & mask) + 0x7F is negative exactly
+ * where the bit is set) and return the negated total. */
+
+/* The four products d * d_a[k] of one Q1_0 block: the four activation fp16 scales gathered in
+ * one u64, one vcvtph2ps, times d. */
 GK_TARGET_AVX2 static inline __m128 q1_0_scales4(const uint8_t *bw, const uint8_t *ba) {
     const uint64_t h = (uint64_t)gk_ld16(ba) | (uint64_t)gk_ld16(ba + 34) << 16 |
                        (uint64_t)gk_ld16(ba + 68) << 32 | (uint64_t)gk_ld16(ba + 102) << 48;
     const __m128 da = _mm_cvtph_ps(_mm_cvtsi64_si128((long long)h));
-    const __m128 dw = _mm_cvtph_ps(_mm_set1_epi16((short)(gk_ld16(bw) ^ 0x8000u)));
+    const __m128 dw = _mm_cvtph_ps(_mm_set1_epi16((short)gk_ld16(bw)));
     return _mm_mul_ps(da, dw);
 }
-/* AVX2: per Q8_0 block, the 32 sign bits broadcast and spread one bit per byte; (bit & mask) +
- * 0x7F is negative exactly where the bit is set, so vpsignb gives -y there and y elsewhere, and
- * vpmaddubsw with ones sums byte pairs. Three vphaddw fold the four blocks into one vector whose
- * 128-bit halves hold, per block, two 8-byte sums (i16: |sum| <= 32*127); one vpmaddwd, one
- * conversion and one FMA with the four (negated) scales in both halves per Q1_0 block. */
-GK_TARGET_AVX2 static inline __m256 q1_0_blk_avx2(const uint8_t *bw, const uint8_t *ba, __m256 acc) {
+/* AVX2, one Q1_0 block: per Q8_0 block the 32 sign bits broadcast and spread one bit per byte,
+ * vpsignb, vpmaddubsw with ones (byte pairs), vpmaddwd with ones (4 bytes); then two rounds of
+ * vpackssdw + vpmaddwd fold the four blocks into one vector of i16 8-byte sums: per 128-bit
+ * half (bytes 0-15 / 16-31 of each block) b0 b0 b1 b1 b2 b2 b3 b3 (|sum| <= 8*127). */
+GK_TARGET_AVX2 static inline __m256i q1_0_part_avx2(const uint8_t *bw, const uint8_t *ba) {
     const __m256i shuf = _mm256_set_epi64x(0x0303030303030303, 0x0202020202020202,
                                            0x0101010101010101, 0x0000000000000000);
     const __m256i bit = _mm256_set1_epi64x((long long)0x8040201008040201ull);
-    const __m256i c7f = _mm256_set1_epi8(0x7F), one8 = _mm256_set1_epi8(1);
-    __m256i q[4];
+    const __m256i c7f = _mm256_set1_epi8(0x7F), one8 = _mm256_set1_epi8(1), one16 = _mm256_set1_epi16(1);
+    __m256i d[4];
     for (int k = 0; k < 4; k++) {
         const __m256i m = _mm256_shuffle_epi8(_mm256_set1_epi32((int)gk_ld32(bw + 2 + 4 * k)), shuf);
         const __m256i t = _mm256_add_epi8(_mm256_and_si256(m, bit), c7f);
         const __m256i sy = _mm256_sign_epi8(_mm256_loadu_si256((const __m256i *)(ba + 34 * k + 2)), t);
-        q[k] = _mm256_maddubs_epi16(one8, sy);
+        d[k] = _mm256_madd_epi16(_mm256_maddubs_epi16(one8, sy), one16);
     }
-    const __m256i h = _mm256_hadd_epi16(_mm256_hadd_epi16(q[0], q[1]), _mm256_hadd_epi16(q[2], q[3]));
-    const __m256i p = _mm256_madd_epi16(h, _mm256_set1_epi16(1));
+    const __m256i e01 = _mm256_madd_epi16(_mm256_packs_epi32(d[0], d[1]), one16);
+    const __m256i e23 = _mm256_madd_epi16(_mm256_packs_epi32(d[2], d[3]), one16);
+    return _mm256_packs_epi32(e01, e23);
+}
+/* One vpmaddwd adds the two 8-byte sums of each block in each half: [b0 b1 b2 b3 | b0 b1 b2 b3],
+ * converted and multiplied by the four scales in both halves; vector arithmetic was measured
+ * faster here than folding two Q1_0 blocks into one vector or gathering the scales by unpacks. */
+GK_TARGET_AVX2 static inline __m256 q1_0_blk_avx2(const uint8_t *bw, const uint8_t *ba, __m256 acc) {
+    const __m256i p = _mm256_madd_epi16(q1_0_part_avx2(bw, ba), _mm256_set1_epi16(1));
     const __m128 s4 = q1_0_scales4(bw, ba);
     const __m256 s = _mm256_insertf128_ps(_mm256_castps128_ps256(s4), s4, 1);
     return _mm256_fmadd_ps(s, _mm256_cvtepi32_ps(p), acc);
@@ -110,15 +119,15 @@ GK_TARGET_AVX2 static float q1_0_dot_avx2 GK_P_DOT {
     const int64_t nb = n / 128;
     int64_t i = 0;
     for (; i + 1 < nb; i += 2) {
-        acc0 = q1_0_blk_avx2(w + i * QB, a + i * 4 * 34, acc0);
-        acc1 = q1_0_blk_avx2(w + (i + 1) * QB, a + (i + 1) * 4 * 34, acc1);
+        acc0 = q1_0_blk_avx2(w + i * QB, a + i * 136, acc0);
+        acc1 = q1_0_blk_avx2(w + (i + 1) * QB, a + (i + 1) * 136, acc1);
     }
-    if (i < nb) acc0 = q1_0_blk_avx2(w + i * QB, a + i * 4 * 34, acc0);
-    return gk_hsum_ps(_mm256_add_ps(acc0, acc1));
+    if (i < nb) acc0 = q1_0_blk_avx2(w + i * QB, a + i * 136, acc0);
+    return -gk_hsum_ps(_mm256_add_ps(acc0, acc1));
 }
 /* AVX-512: two Q8_0 blocks per vector, the 128 sign bits as two 64-bit masks; a masked
  * vpsubb negates y where the bit is set, vpdpbusd with ones sums groups of four bytes, and
- * one FMA per vector with the scales (negated) spread over the two 8-lane halves. */
+ * one FMA per vector with the scales spread over the two 8-lane halves. */
 GK_TARGET_AVX512 static inline void q1_0_blk512(const uint8_t *bw, const uint8_t *ba, __m512 *acc0,
                                                 __m512 *acc1) {
     const __m512 s = _mm512_castps128_ps512(q1_0_scales4(bw, ba));
@@ -148,7 +157,7 @@ GK_TARGET_AVX512 static float q1_0_dot_avx512 GK_P_DOT {
         q1_0_blk512(w + (i + 1) * QB, a + (i + 1) * 4 * 34, &acc2, &acc3);
     }
     if (i < nb) q1_0_blk512(w + i * QB, a + i * 4 * 34, &acc0, &acc1);
-    return _mm512_reduce_add_ps(_mm512_add_ps(_mm512_add_ps(acc0, acc1), _mm512_add_ps(acc2, acc3)));
+    return -_mm512_reduce_add_ps(_mm512_add_ps(_mm512_add_ps(acc0, acc1), _mm512_add_ps(acc2, acc3)));
 }
 #endif
 
