@@ -256,24 +256,42 @@ GK_KQ_AVX2 float q3_K_dot_simd(int64_t n, const void *vw, const void *va) {
     }
     return gk_kq_hsum_ps(accf);
 }
-/* The sixteen 6-bit scales minus 32 as int16 (gk_kq_q3_scales by 32-bit masks). */
-GK_KQ_AVX2 __m256i q3_K_scales16(const uint8_t *p) {
-    uint32_t u[3];
-    memcpy(u, p, 12);
-    const uint32_t k1 = 0x03030303u, k2 = 0x0f0f0f0fu;
-    const uint32_t s0 = (u[0] & k2) | ((u[2] & k1) << 4), s1 = (u[1] & k2) | (((u[2] >> 2) & k1) << 4);
-    const uint32_t s2 = ((u[0] >> 4) & k2) | (((u[2] >> 4) & k1) << 4);
-    const uint32_t s3 = ((u[1] >> 4) & k2) | (((u[2] >> 6) & k1) << 4);
-    return _mm256_sub_epi16(_mm256_cvtepu8_epi16(_mm_setr_epi32((int)s0, (int)s1, (int)s2, (int)s3)),
-                            _mm256_set1_epi16(32));
+/* AVX-512 helpers: the sixteen scale codes 0..63 as bytes from scales[12] (vector decode). */
+#define Q3_AVX512 GK_TARGET_AVX512 static inline __attribute__((always_inline))
+Q3_AVX512 __m128i q3_K_scodes(const uint8_t *p) {
+    const __m128i v = _mm_loadl_epi64((const __m128i *)p);
+    const __m128i lo = _mm_and_si128(_mm_unpacklo_epi64(v, _mm_srli_epi16(v, 4)), _mm_set1_epi8(0x0F));
+    /* dword k: the 2-bit fields of scales[8..11] shifted by 2k */
+    const __m128i h = _mm_srlv_epi32(_mm_set1_epi32((int)gk_ld32(p + 8)), _mm_setr_epi32(0, 2, 4, 6));
+    return _mm_ternarylogic_epi32(lo, _mm_slli_epi32(h, 4), _mm_set1_epi8(0x30), 0xF8); /* lo | (h & 0x30) */
 }
-/* AVX-512: 64 codes q = low + 4*hbit (0..7) per vector, one vpdpbusd each, whose dwords each hold
- * one 16-sub-block's partial sum (128-bit lane k of the vector for elements 64v.. is sub-block
- * 4v+k). Two such vectors are packed to int16 (|dword| <= 4*7*127) and scaled by one vpdpwssd;
- * the -4 offset is -4*scale*bsum, also by vpdpwssd. One float FMA per super-block. */
+/* One super-block: 64 codes q = low + 4*hbit (0..7) per vector, one vpdpbusd each, whose dwords
+ * each hold one 16-sub-block's partial sum (128-bit lane k of the vector for elements 64v.. is
+ * sub-block 4v+k). Two such vectors are packed to int16 (|dword| <= 4*7*127) and scaled by one
+ * vpdpwssd; the -4 offset is -4*scale*bsum, also by vpdpwssd. Returns the block's int32 lanes. */
+Q3_AVX512 __m512i q3_K_blk512(const uint8_t *bw, const uint8_t *ba, const __m512i sh0, const __m512i sh1,
+                              const __m512i *hb, const __m512i sidx0, const __m512i sidx1) {
+    const __m512i m3 = _mm512_set1_epi8(3), four = _mm512_set1_epi8(4), zero = _mm512_setzero_si512();
+    const __m256i u = _mm256_cvtepu8_epi16(q3_K_scodes(bw + 96));
+    const __m512i S5 = _mm512_castsi256_si512(_mm256_sub_epi16(u, _mm256_set1_epi16(32)));
+    const __m256i S4n = _mm256_sub_epi16(_mm256_set1_epi16(128), _mm256_slli_epi16(u, 2)); /* -4 * (u - 32) */
+    __m512i acc = _mm512_dpwssd_epi32(zero, _mm512_zextsi256_si512(gk_kq_ld256(ba + 260)), _mm512_zextsi256_si512(S4n));
+    const __m512i hm = _mm512_broadcast_i64x4(gk_kq_ld256(bw));
+    for (int nn = 0; nn < 2; ++nn) {
+        const __m512i qs = _mm512_broadcast_i64x4(gk_kq_ld256(bw + 32 + 32 * nn));
+        const __m512i l0 = _mm512_and_si512(_mm512_srlv_epi16(qs, sh0), m3);
+        const __m512i l1 = _mm512_and_si512(_mm512_srlv_epi16(qs, sh1), m3);
+        const __m512i q0 = _mm512_mask_add_epi8(l0, _mm512_test_epi8_mask(hm, hb[2 * nn]), l0, four);
+        const __m512i q1 = _mm512_mask_add_epi8(l1, _mm512_test_epi8_mask(hm, hb[2 * nn + 1]), l1, four);
+        const __m512i s0 = _mm512_dpbusd_epi32(zero, q0, _mm512_loadu_si512((const void *)(ba + 4 + 128 * nn)));
+        const __m512i s1 = _mm512_dpbusd_epi32(zero, q1, _mm512_loadu_si512((const void *)(ba + 68 + 128 * nn)));
+        acc = _mm512_dpwssd_epi32(acc, _mm512_packs_epi32(s0, s1), _mm512_permutexvar_epi16(nn ? sidx1 : sidx0, S5));
+    }
+    return acc;
+}
+/* AVX-512: two super-blocks per iteration, one float FMA per super-block. */
 GK_TARGET_AVX512 static float q3_K_dot_avx512(int64_t n, const void *vw, const void *va) {
     const uint8_t *w = (const uint8_t *)vw, *a = (const uint8_t *)va;
-    const __m512i m3 = _mm512_set1_epi8(3), four = _mm512_set1_epi8(4), zero = _mm512_setzero_si512();
     /* vector (nn, p): low half j = 2p (shift 4p), high half j = 2p + 1 (shift 4p + 2) */
     const __m512i sh0 = _mm512_inserti64x4(_mm512_setzero_si512(), _mm256_set1_epi16(2), 1);
     const __m512i sh1 = _mm512_add_epi16(sh0, _mm512_set1_epi16(4));
@@ -287,27 +305,19 @@ GK_TARGET_AVX512 static float q3_K_dot_avx512(int64_t n, const void *vw, const v
                                            5, 5, 5, 5, 1, 1, 1, 1, 4, 4, 4, 4, 0, 0, 0, 0);
     const __m512i sidx1 = _mm512_add_epi16(sidx0, _mm512_set1_epi16(8));
     __m512 accf0 = _mm512_setzero_ps(), accf1 = _mm512_setzero_ps();
-    for (int64_t i = 0; i < n / 256; i++) {
+    const int64_t nb = n / 256;
+    int64_t i = 0;
+    for (; i + 1 < nb; i += 2) {
         const uint8_t *bw = w + i * QB, *ba = a + i * 292;
-        const __m256i S = q3_K_scales16(bw + 96);
-        const __m512i S5 = _mm512_castsi256_si512(S);
-        const __m256i S4n = _mm256_sub_epi16(_mm256_setzero_si256(), _mm256_slli_epi16(S, 2));
-        __m512i acc = _mm512_dpwssd_epi32(zero, _mm512_zextsi256_si512(gk_kq_ld256(ba + 260)),
-                                          _mm512_zextsi256_si512(S4n));
-        const __m512i hm = _mm512_broadcast_i64x4(gk_kq_ld256(bw));
-        for (int nn = 0; nn < 2; ++nn) {
-            const __m512i qs = _mm512_broadcast_i64x4(gk_kq_ld256(bw + 32 + 32 * nn));
-            const __m512i l0 = _mm512_and_si512(_mm512_srlv_epi16(qs, sh0), m3);
-            const __m512i l1 = _mm512_and_si512(_mm512_srlv_epi16(qs, sh1), m3);
-            const __m512i q0 = _mm512_mask_add_epi8(l0, _mm512_test_epi8_mask(hm, hb[2 * nn]), l0, four);
-            const __m512i q1 = _mm512_mask_add_epi8(l1, _mm512_test_epi8_mask(hm, hb[2 * nn + 1]), l1, four);
-            const __m512i s0 = _mm512_dpbusd_epi32(zero, q0, _mm512_loadu_si512((const void *)(ba + 4 + 128 * nn)));
-            const __m512i s1 = _mm512_dpbusd_epi32(zero, q1, _mm512_loadu_si512((const void *)(ba + 68 + 128 * nn)));
-            acc = _mm512_dpwssd_epi32(acc, _mm512_packs_epi32(s0, s1), _mm512_permutexvar_epi16(nn ? sidx1 : sidx0, S5));
-        }
-        const __m512 dd = _mm512_set1_ps(gk_ldf(ba) * gk_kq_h2f(bw + 108));
-        if (i & 1) accf1 = _mm512_fmadd_ps(dd, _mm512_cvtepi32_ps(acc), accf1);
-        else accf0 = _mm512_fmadd_ps(dd, _mm512_cvtepi32_ps(acc), accf0);
+        const __m512i c0 = q3_K_blk512(bw, ba, sh0, sh1, hb, sidx0, sidx1);
+        const __m512i c1 = q3_K_blk512(bw + QB, ba + 292, sh0, sh1, hb, sidx0, sidx1);
+        accf0 = _mm512_fmadd_ps(_mm512_set1_ps(gk_ldf(ba) * gk_kq_h2f(bw + 108)), _mm512_cvtepi32_ps(c0), accf0);
+        accf1 = _mm512_fmadd_ps(_mm512_set1_ps(gk_ldf(ba + 292) * gk_kq_h2f(bw + QB + 108)), _mm512_cvtepi32_ps(c1), accf1);
+    }
+    if (i < nb) {
+        const uint8_t *bw = w + i * QB, *ba = a + i * 292;
+        const __m512i c0 = q3_K_blk512(bw, ba, sh0, sh1, hb, sidx0, sidx1);
+        accf0 = _mm512_fmadd_ps(_mm512_set1_ps(gk_ldf(ba) * gk_kq_h2f(bw + 108)), _mm512_cvtepi32_ps(c0), accf0);
     }
     return _mm512_reduce_add_ps(_mm512_add_ps(accf0, accf1));
 }
