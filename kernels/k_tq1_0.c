@@ -190,55 +190,57 @@ GK_KQ_AVX2 float tq1_0_dot_simd(int64_t n, const void *vw, const void *va) {
     }
     return gk_kq_hsum_ps(_mm256_add_ps(accf0, accf1));
 }
-/* AVX-512: the same trits, 64 per 512-bit vector, VNNI sums (trits 0..2 unsigned). */
+/* AVX-512 without trit extraction. With m_k = (uint8)(b*3^k) the trit is t_k = (3*m_k) >> 8 and
+ * 3*m_k = 256*t_k + m_{k+1}, so 256 * sum t_k*a = 3 * sum m_k*a - sum m_{k+1}*a: two vpdpbusd of
+ * the unsigned m bytes per 64 values, where the m_{k+1} vector is 3x the m_k vector (byte adds).
+ * Vectors of m (128-bit lanes, matching the contiguous activations):
+ *   M0 = [q0 | 3q0], M1 = [9q0 | 27q0], M2 = [81q0 | q1 | 3q1], M3 = [9q1 | 27q1 | 81q1 | h*(1,3,9,27)]
+ * with q0 = qs[0..31], q1 = qs[32..47], h = qh[0..3] (dword k of the last lane: trit k of qh). */
 #define TQ1_AVX512 GK_TARGET_AVX512 static inline __attribute__((always_inline))
-TQ1_AVX512 __m512i tq1_mul9_512(__m512i v) {
-    return _mm512_add_epi8(_mm512_and_si512(_mm512_slli_epi16(v, 3), _mm512_set1_epi8(-8)), v);
-}
-TQ1_AVX512 __m512i tq1_trit_512(__m512i vp) {
-    const __m512i x = _mm512_subs_epu8(vp, _mm512_set1_epi8(1));
-    const __m512i r = _mm512_avg_epu8(x, _mm512_avg_epu8(x, _mm512_setzero_si512()));
-    return _mm512_and_si512(_mm512_srli_epi16(r, 6), _mm512_set1_epi8(3));
-}
-TQ1_AVX512 __m512i tq1_cat(__m256i lo, __m256i hi) {
-    return _mm512_inserti64x4(_mm512_castsi256_si512(lo), hi, 1);
+TQ1_AVX512 __m512i tq1_x3_512(__m512i v) { return _mm512_add_epi8(v, _mm512_add_epi8(v, v)); }
+TQ1_AVX512 __m512i tq1_blk512(const uint8_t *bw, const uint8_t *ba) {
+    const __m512i zero = _mm512_setzero_si512();
+    const __m512i X = _mm512_broadcast_i64x4(gk_kq_ld256(bw));
+    const __m512i M0 = _mm512_mask_add_epi8(X, 0xFFFFFFFF00000000ull, X, _mm512_add_epi8(X, X));
+    const __m512i M0p = tq1_x3_512(M0), M1 = tq1_x3_512(M0p), M1p = tq1_x3_512(M1);
+    __m512i B = _mm512_broadcast_i32x4(_mm_loadu_si128((const __m128i *)(bw + 32)));
+    B = _mm512_mask_set1_epi32(B, 0xF000, (int)gk_ld32(bw + 48));
+    /* x3 on lane 1 and qh dwords 1, 3; x9 on lane 2 and qh dwords 2, 3 */
+    B = _mm512_mask_add_epi8(B, 0xF0F00000FFFF0000ull, B, _mm512_add_epi8(B, B));
+    const __m512i R = _mm512_mask_add_epi8(B, 0xFF00FFFF00000000ull, B,
+                                           _mm512_and_si512(_mm512_slli_epi16(B, 3), _mm512_set1_epi8((char)0xF8)));
+    const __m512i M2 = _mm512_shuffle_i64x2(M1p, R, 0x4E);         /* [81q0 | q1 | 3q1] */
+    const __m512i R9 = _mm512_add_epi8(_mm512_and_si512(_mm512_slli_epi16(R, 3), _mm512_set1_epi8((char)0xF8)), R);
+    const __m512i M3 = _mm512_mask_mov_epi64(R9, 0xC0, R);          /* [9q1 | 27q1 | 81q1 | h mix] */
+    const __m512i A0 = _mm512_loadu_si512((const void *)(ba + 4)), A1 = _mm512_loadu_si512((const void *)(ba + 68));
+    const __m512i A2 = _mm512_loadu_si512((const void *)(ba + 132)), A3 = _mm512_loadu_si512((const void *)(ba + 196));
+    __m512i p0 = _mm512_dpbusd_epi32(zero, M0, A0), p1 = _mm512_dpbusd_epi32(zero, M1, A1);
+    __m512i n0 = _mm512_dpbusd_epi32(zero, M0p, A0), n1 = _mm512_dpbusd_epi32(zero, M1p, A1);
+    p0 = _mm512_dpbusd_epi32(p0, M2, A2);
+    p1 = _mm512_dpbusd_epi32(p1, M3, A3);
+    n0 = _mm512_dpbusd_epi32(n0, tq1_x3_512(M2), A2);
+    n1 = _mm512_dpbusd_epi32(n1, tq1_x3_512(M3), A3);
+    const __m512i p = _mm512_add_epi32(p0, p1);
+    __m512i r = _mm512_sub_epi32(_mm512_add_epi32(p, _mm512_add_epi32(p, p)), _mm512_add_epi32(n0, n1));
+    /* - 256 * sum(a) */
+    return _mm512_dpwssd_epi32(r, _mm512_zextsi256_si512(gk_kq_ld256(ba + 260)), _mm512_set1_epi16(-256));
 }
 GK_TARGET_AVX512 static float tq1_0_dot_avx512 GK_KQ_P_DOT {
     const uint8_t *w = (const uint8_t *)vw, *a = (const uint8_t *)va;
-    const __m256i ones = _mm256_set1_epi16(1);
-    __m256 accf0 = _mm256_setzero_ps(), accf1 = _mm256_setzero_ps();
-    for (int64_t i = 0; i < n / 256; i++) {
+    __m512 accf0 = _mm512_setzero_ps(), accf1 = _mm512_setzero_ps();
+    const int64_t nb = n / 256;
+    int64_t i = 0;
+    for (; i + 1 < nb; i += 2) {
         const uint8_t *bw = w + i * QB, *ba = a + i * 292;
-        const int8_t *qa = (const int8_t *)(ba + 4);
-        const __m256i q0 = gk_kq_ld256(bw);
-        const __m512i A = tq1_cat(q0, tq1_mul3(q0));                  /* 1 | 3 */
-        const __m512i B = tq1_mul9_512(A);                            /* 9 | 27 */
-        const __m256i p4 = tq1_mul3(_mm512_extracti64x4_epi64(B, 1)); /* 81 */
-        const __m256i q1 = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)(bw + 32)));
-        const __m256i r0 = _mm256_blend_epi32(q1, tq1_mul3(q1), 0xF0); /* 1 | 3 */
-        const __m256i r1 = tq1_mul9(r0);                               /* 9 | 27 */
-        const __m256i r2 = tq1_mul3(r1);                               /* 27 | 81: high half used */
-        const __m256i vh = _mm256_set1_epi32((int)gk_ld32(bw + 48));
-        const __m256i vh3 = tq1_mul3(vh), vh9 = tq1_mul9(vh), vh27 = tq1_mul9(vh3);
-        __m256i h = _mm256_blend_epi32(vh, vh3, 0x20);
-        h = _mm256_blend_epi32(h, vh9, 0x40);
-        h = _mm256_blend_epi32(h, vh27, 0x80);
-        /* elements 224..239: trit 4 of bytes 32..47 (the high half of r2, moved down) */
-        const __m256i t = _mm256_blend_epi32(_mm256_permute2x128_si256(r2, r2, 0x11), h, 0xF0);
-        const __m512i C = tq1_cat(p4, r0), D = tq1_cat(r1, t);
-        __m512i s0 = _mm512_dpbusd_epi32(_mm512_setzero_si512(), tq1_trit_512(A), _mm512_loadu_si512(qa));
-        __m512i s1 = _mm512_dpbusd_epi32(_mm512_setzero_si512(), tq1_trit_512(B), _mm512_loadu_si512(qa + 64));
-        s0 = _mm512_dpbusd_epi32(s0, tq1_trit_512(C), _mm512_loadu_si512(qa + 128));
-        s1 = _mm512_dpbusd_epi32(s1, tq1_trit_512(D), _mm512_loadu_si512(qa + 192));
-        s0 = _mm512_add_epi32(s0, s1);
-        const __m256i acc = _mm256_sub_epi32(
-            _mm256_add_epi32(_mm512_castsi512_si256(s0), _mm512_extracti64x4_epi64(s0, 1)),
-            _mm256_madd_epi16(gk_kq_ld256(ba + 260), ones));
-        const __m256 dd = _mm256_set1_ps(gk_kq_h2f(bw + 52) * gk_ldf(ba));
-        if (i & 1) accf1 = _mm256_fmadd_ps(dd, _mm256_cvtepi32_ps(acc), accf1);
-        else accf0 = _mm256_fmadd_ps(dd, _mm256_cvtepi32_ps(acc), accf0);
+        const __m512i c0 = tq1_blk512(bw, ba), c1 = tq1_blk512(bw + QB, ba + 292);
+        accf0 = _mm512_fmadd_ps(_mm512_set1_ps(gk_kq_h2f(bw + 52) * gk_ldf(ba)), _mm512_cvtepi32_ps(c0), accf0);
+        accf1 = _mm512_fmadd_ps(_mm512_set1_ps(gk_kq_h2f(bw + QB + 52) * gk_ldf(ba + 292)), _mm512_cvtepi32_ps(c1), accf1);
     }
-    return gk_kq_hsum_ps(_mm256_add_ps(accf0, accf1));
+    if (i < nb) {
+        const uint8_t *bw = w + i * QB, *ba = a + i * 292;
+        accf0 = _mm512_fmadd_ps(_mm512_set1_ps(gk_kq_h2f(bw + 52) * gk_ldf(ba)), _mm512_cvtepi32_ps(tq1_blk512(bw, ba)), accf0);
+    }
+    return _mm512_reduce_add_ps(_mm512_add_ps(accf0, accf1)) * (1.0f / 256);
 }
 static float tq1_0_dot_scalar GK_KQ_P_DOT { return tq1_0_dot_body GK_KQ_A_DOT; }
 GK_TARGET_AVX2 static float tq1_0_dot_avx2 GK_KQ_P_DOT { return tq1_0_dot_simd GK_KQ_A_DOT; }
