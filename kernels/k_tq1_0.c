@@ -145,48 +145,55 @@ GK_KQ_AVX2 __m256i tq1_trit8(__m256i vp) {
     const __m256i r = _mm256_avg_epu8(x, _mm256_avg_epu8(x, _mm256_setzero_si256()));
     return _mm256_and_si256(_mm256_srli_epi16(r, 6), _mm256_set1_epi8(3));
 }
+GK_KQ_AVX2 __m128i tq1_mul3_128(__m128i v) { return _mm_add_epi8(v, _mm_add_epi8(v, v)); }
+GK_KQ_AVX2 __m128i tq1_mul9_128(__m128i v) {
+    return _mm_add_epi8(_mm_and_si128(_mm_slli_epi16(v, 3), _mm_set1_epi8(-8)), v);
+}
+/* One block: eight vectors of 32 trits, the powers of 3 by byte adds (x3 chain), int16 sums
+ * (|each| <= 4 * 2 * 2 * 127). Returns the block's int32 lanes of sum (t - 1) * a. */
+GK_KQ_AVX2 __m256i tq1_blk256(const uint8_t *bw, const uint8_t *ba) {
+    const int8_t *qa = (const int8_t *)(ba + 4);
+    /* elements 0..159: bytes 0..31 times 3^k */
+    __m256i p = gk_kq_ld256(bw);
+    __m256i s0 = _mm256_maddubs_epi16(tq1_trit8(p), gk_kq_ld256(qa));
+    p = tq1_mul3(p);
+    __m256i s1 = _mm256_maddubs_epi16(tq1_trit8(p), gk_kq_ld256(qa + 32));
+    p = tq1_mul3(p);
+    s0 = _mm256_add_epi16(s0, _mm256_maddubs_epi16(tq1_trit8(p), gk_kq_ld256(qa + 64)));
+    p = tq1_mul3(p);
+    s1 = _mm256_add_epi16(s1, _mm256_maddubs_epi16(tq1_trit8(p), gk_kq_ld256(qa + 96)));
+    p = tq1_mul3(p);
+    s0 = _mm256_add_epi16(s0, _mm256_maddubs_epi16(tq1_trit8(p), gk_kq_ld256(qa + 128)));
+    /* elements 160..239: bytes 32..47, [1 | 3], [9 | 27], then 81 */
+    const __m128i q1 = _mm_loadu_si128((const __m128i *)(bw + 32));
+    const __m256i r = _mm256_inserti128_si256(_mm256_castsi128_si256(q1), tq1_mul3_128(q1), 1);
+    s1 = _mm256_add_epi16(s1, _mm256_maddubs_epi16(tq1_trit8(r), gk_kq_ld256(qa + 160)));
+    const __m256i r9 = tq1_mul9(r);
+    s0 = _mm256_add_epi16(s0, _mm256_maddubs_epi16(tq1_trit8(r9), gk_kq_ld256(qa + 192)));
+    /* elements 224..239 (81 * bytes 32..47) and 240..255 (qh bytes times 1, 3, 9, 27 by dwords) */
+    const __m128i q81 = tq1_mul9_128(_mm256_castsi256_si128(r9));
+    const __m128i h = _mm_cvtsi32_si128((int)gk_ld32(bw + 48));
+    const __m128i h13 = _mm_unpacklo_epi32(h, tq1_mul3_128(h));
+    const __m128i hm = _mm_unpacklo_epi64(h13, tq1_mul9_128(h13));
+    const __m256i t = _mm256_inserti128_si256(_mm256_castsi128_si256(q81), hm, 1);
+    s1 = _mm256_add_epi16(s1, _mm256_maddubs_epi16(tq1_trit8(t), gk_kq_ld256(qa + 224)));
+    const __m256i ones = _mm256_set1_epi16(1);
+    return _mm256_madd_epi16(_mm256_sub_epi16(_mm256_add_epi16(s0, s1), gk_kq_ld256(ba + 260)), ones);
+}
 GK_KQ_AVX2 float tq1_0_dot_simd(int64_t n, const void *vw, const void *va) {
     const uint8_t *w = (const uint8_t *)vw, *a = (const uint8_t *)va;
-    const __m256i ones = _mm256_set1_epi16(1);
     __m256 accf0 = _mm256_setzero_ps(), accf1 = _mm256_setzero_ps();
-    for (int64_t i = 0; i < n / 256; i++) {
+    const int64_t nb = n / 256;
+    int64_t i = 0;
+    for (; i + 1 < nb; i += 2) {
         const uint8_t *bw = w + i * QB, *ba = a + i * 292;
-        const int8_t *qa = (const int8_t *)(ba + 4);
-        __m256i p[5];
-        p[0] = gk_kq_ld256(bw);
-        p[1] = tq1_mul3(p[0]);
-        p[2] = tq1_mul9(p[0]);
-        p[3] = tq1_mul9(p[1]);
-        p[4] = tq1_mul9(p[2]);
-        __m256i acc16a = _mm256_setzero_si256(), acc16b = _mm256_setzero_si256(); /* |sum| <= 8 * 512 */
-        acc16a = _mm256_add_epi16(acc16a, _mm256_maddubs_epi16(tq1_trit8(p[0]), gk_kq_ld256(qa)));
-        acc16b = _mm256_add_epi16(acc16b, _mm256_maddubs_epi16(tq1_trit8(p[1]), gk_kq_ld256(qa + 32)));
-        acc16a = _mm256_add_epi16(acc16a, _mm256_maddubs_epi16(tq1_trit8(p[2]), gk_kq_ld256(qa + 64)));
-        acc16b = _mm256_add_epi16(acc16b, _mm256_maddubs_epi16(tq1_trit8(p[3]), gk_kq_ld256(qa + 96)));
-        acc16a = _mm256_add_epi16(acc16a, _mm256_maddubs_epi16(tq1_trit8(p[4]), gk_kq_ld256(qa + 128)));
-        /* elements 160..239: bytes 32..47; low half times 3^k, high half times 3^(k+1) */
-        {
-            const __m256i q1 = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)(bw + 32)));
-            const __m256i q13 = tq1_mul3(q1);
-            const __m256i r0 = _mm256_blend_epi32(q1, q13, 0xF0);   /* 1 | 3 */
-            const __m256i r1 = tq1_mul9(r0);                        /* 9 | 27 */
-            const __m256i r2 = tq1_mul9(tq1_mul9(q1));              /* 81 (low half used) */
-            acc16a = _mm256_add_epi16(acc16a, _mm256_maddubs_epi16(tq1_trit8(r0), gk_kq_ld256(qa + 160)));
-            acc16b = _mm256_add_epi16(acc16b, _mm256_maddubs_epi16(tq1_trit8(r1), gk_kq_ld256(qa + 192)));
-            /* elements 224..239 (low half) and 240..255 (high half: trits of qh) */
-            const __m256i vh = _mm256_set1_epi32((int)gk_ld32(bw + 48));
-            const __m256i vh3 = tq1_mul3(vh), vh9 = tq1_mul9(vh), vh27 = tq1_mul9(vh3);
-            __m256i h = _mm256_blend_epi32(vh, vh3, 0x20);
-            h = _mm256_blend_epi32(h, vh9, 0x40);
-            h = _mm256_blend_epi32(h, vh27, 0x80);
-            const __m256i t = _mm256_blend_epi32(r2, h, 0xF0);
-            acc16a = _mm256_add_epi16(acc16a, _mm256_maddubs_epi16(tq1_trit8(t), gk_kq_ld256(qa + 224)));
-        }
-        const __m256i acc = _mm256_sub_epi32(_mm256_madd_epi16(_mm256_add_epi16(acc16a, acc16b), ones),
-                                             _mm256_madd_epi16(gk_kq_ld256(ba + 260), ones));
-        const __m256 dd = _mm256_set1_ps(gk_kq_h2f(bw + 52) * gk_ldf(ba));
-        if (i & 1) accf1 = _mm256_fmadd_ps(dd, _mm256_cvtepi32_ps(acc), accf1);
-        else accf0 = _mm256_fmadd_ps(dd, _mm256_cvtepi32_ps(acc), accf0);
+        const __m256i c0 = tq1_blk256(bw, ba), c1 = tq1_blk256(bw + QB, ba + 292);
+        accf0 = _mm256_fmadd_ps(_mm256_set1_ps(gk_kq_h2f(bw + 52) * gk_ldf(ba)), _mm256_cvtepi32_ps(c0), accf0);
+        accf1 = _mm256_fmadd_ps(_mm256_set1_ps(gk_kq_h2f(bw + QB + 52) * gk_ldf(ba + 292)), _mm256_cvtepi32_ps(c1), accf1);
+    }
+    if (i < nb) {
+        const uint8_t *bw = w + i * QB, *ba = a + i * 292;
+        accf0 = _mm256_fmadd_ps(_mm256_set1_ps(gk_kq_h2f(bw + 52) * gk_ldf(ba)), _mm256_cvtepi32_ps(tq1_blk256(bw, ba)), accf0);
     }
     return gk_kq_hsum_ps(_mm256_add_ps(accf0, accf1));
 }
