@@ -171,6 +171,7 @@ GK_TARGET_AVX2 static float nvfp4_dot_avx2 GK_P_DOT {
     const int64_t nb = n / 64;
     int64_t i = 0;
     for (; i + 3 < nb; i += 4) {
+        GK_T16_PREFETCH(w + i * 36, 144, GK_T16_PF_DIST);
         acc0 = nvfp4_pair_avx2(w + i * 36, a + 2 * i * 34, tbl, acc0);
         acc1 = nvfp4_pair_avx2(w + (i + 2) * 36, a + (2 * i + 4) * 34, tbl, acc1);
     }
@@ -229,9 +230,8 @@ GK_TARGET_AVX512 static inline __m512 nvfp4_t8_group(const uint8_t *bw, const ui
                                                  _mm512_loadu_si512(bw + 64));
     const __m128i sb = _mm_shuffle_epi8(_mm512_castsi512_si128(sw),
                                         _mm_setr_epi8(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15));
-    const __m256i hw = _mm256_cvtepu8_epi16(sb);
-    const __m256i h = _mm256_and_si256(_mm256_slli_epi16(hw, 7), _mm256_set1_epi16(0x3F80));
-    const __m512 ue = _mm512_cvtph_ps(_mm256_maskz_mov_epi16(_mm256_cmpneq_epi16_mask(hw, _mm256_set1_epi16(0x7F)), h));
+    const __m256i hw = _mm256_maskz_cvtepu8_epi16(_mm_cmpneq_epi8_mask(sb, _mm_set1_epi8(0x7F)), sb);
+    const __m512 ue = _mm512_cvtph_ps(_mm256_and_si256(_mm256_slli_epi16(hw, 7), _mm256_set1_epi16(0x3F80)));
     /* lane 4L+k: Q8_0 block 2k + L/2 of the group */
     const __m512i di = g ? _mm512_setr_epi32(8, 10, 12, 14, 8, 10, 12, 14, 9, 11, 13, 15, 9, 11, 13, 15)
                          : _mm512_setr_epi32(0, 2, 4, 6, 0, 2, 4, 6, 1, 3, 5, 7, 1, 3, 5, 7);
@@ -247,6 +247,7 @@ GK_TARGET_AVX512 static float nvfp4_dot_avx512 GK_P_DOT {
     int64_t i = 0;
     for (; i + 7 < nb; i += 8) {
         const uint8_t *bw = w + i * 36, *ba = a + 2 * i * 34;
+        GK_T16_PREFETCH(bw, 288, GK_T16_PF_DIST);
         const __m512 da16 = _mm512_mul_ps(GK_T16_F16(ba, 34, 0), _mm512_set1_ps(128.0f));
         acc = nvfp4_t8_group(bw, ba, da16, 0, t12, acc);
         acc1 = nvfp4_t8_group(bw + 144, ba + 272, da16, 1, t12, acc1);
