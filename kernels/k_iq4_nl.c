@@ -113,7 +113,7 @@ GK_TARGET_AVX512 static inline __m512i iq4_nl_t16_pair(const uint8_t *w0, const 
                                                        const uint8_t *a1) {
     static const uint8_t tbl[16] = {1, 24, 45, 63, 79, 93, 106, 118, 129, 141, 153, 166, 181, 197, 217, 241};
     const __m512i xu = _mm512_shuffle_epi8(_mm512_broadcast_i32x4(_mm_loadu_si128((const __m128i *)tbl)),
-                                           gk_t16_nibbles(w0 + 2, w1 + 2));
+                                           gk_t16_nibbles_bc(w0 + 2, w1 + 2));
     const __m512i y = gk_t16_q8(a0 + 2, a1 + 2);
     const __m512i p = _mm512_dpbusd_epi32(_mm512_setzero_si512(), xu, y);
     return _mm512_sub_epi32(p, _mm512_dpbusd_epi32(_mm512_setzero_si512(), _mm512_set1_epi8((char)128), y));

@@ -146,7 +146,7 @@ GK_TARGET_AVX512 static inline __m512i mxfp4_t16_pair(const uint8_t *w0, const u
                                                       const uint8_t *a1) {
     static const int8_t tbl12[16] = {12, 13, 14, 15, 16, 18, 20, 24, 12, 11, 10, 9, 8, 6, 4, 0};
     const __m512i xu = _mm512_shuffle_epi8(_mm512_broadcast_i32x4(_mm_loadu_si128((const __m128i *)tbl12)),
-                                           gk_t16_nibbles(w0 + 1, w1 + 1));
+                                           gk_t16_nibbles_bc(w0 + 1, w1 + 1));
     const __m512i y = gk_t16_q8(a0 + 2, a1 + 2);
     const __m512i p = _mm512_dpbusd_epi32(_mm512_setzero_si512(), xu, y);
     return _mm512_sub_epi32(p, _mm512_dpbusd_epi32(_mm512_setzero_si512(), _mm512_set1_epi8(12), y));

@@ -172,7 +172,7 @@ GK_TARGET_AVX512 static float q4_0_dot_b2(int64_t n, const void *vw, const void 
 GK_TARGET_AVX512 static inline __m512i q4_0_t16_pair(const uint8_t *w0, const uint8_t *a0, const uint8_t *w1,
                                                      const uint8_t *a1) {
     const __m512i y = gk_t16_q8(a0 + 2, a1 + 2);
-    const __m512i p = _mm512_dpbusd_epi32(_mm512_setzero_si512(), gk_t16_nibbles(w0 + 2, w1 + 2), y);
+    const __m512i p = _mm512_dpbusd_epi32(_mm512_setzero_si512(), gk_t16_nibbles_bc(w0 + 2, w1 + 2), y);
     return _mm512_sub_epi32(p, _mm512_dpbusd_epi32(_mm512_setzero_si512(), _mm512_set1_epi8(8), y));
 }
 GK_TARGET_AVX512 static inline __m512 q4_0_t16_finish(const uint8_t *bw, const uint8_t *ba, __m512i s, __m512 acc) {

@@ -151,7 +151,6 @@ GK_TARGET_AVX512 static inline __m512i q4_1_t16_pair(const uint8_t *w0, const ui
 }
 GK_TARGET_AVX512 static inline __m512 q4_1_t16_finish(const uint8_t *bw, const uint8_t *ba, __m512i s, __m512 acc) {
     __m512 dw, mw, da, sa;
-    GK_T16_PREFETCH(bw, 320, GK_T16_PF_DIST);
     GK_T16_F16X2(bw, 20, 0, &dw, &mw);
     GK_T16_F16X2(ba, 36, 0, &da, &sa);
     acc = _mm512_fmadd_ps(mw, sa, acc);

@@ -178,7 +178,7 @@ GK_TARGET_AVX512 static float q5_0_dot_b2(int64_t n, const void *vw, const void 
 /* AVX-512 tiles of sixteen blocks (kdot512.h); rows shorter than a tile use the step above. */
 GK_TARGET_AVX512 static inline __m512i q5_0_t16_pair(const uint8_t *w0, const uint8_t *a0, const uint8_t *w1,
                                                      const uint8_t *a1) {
-    const __m512i z = gk_t16_nibbles(w0 + 6, w1 + 6);
+    const __m512i z = gk_t16_nibbles_bc(w0 + 6, w1 + 6);
     const __mmask64 k = _cvtu64_mask64((uint64_t)gk_ld32(w0 + 2) | ((uint64_t)gk_ld32(w1 + 2) << 32));
     const __m512i y = gk_t16_q8(a0 + 2, a1 + 2);
     const __m512i p = _mm512_dpbusd_epi32(_mm512_setzero_si512(), _mm512_mask_add_epi8(z, k, z, _mm512_set1_epi8(16)), y);

@@ -105,15 +105,8 @@ GK_TARGET_AVX512 static inline void gk_t16_f16x2_join(__m512i g0, __m512i g1, __
 }
 
 /* Two 16-byte groups (p0, p1) -> 64 nibbles: 128-bit lanes [lo(p0), hi(p0), lo(p1), hi(p1)],
- * i.e. the 32 values of each block in the Q4_0 order (low nibbles first). */
-GK_TARGET_AVX512 static inline __m512i gk_t16_nibbles(const uint8_t *p0, const uint8_t *p1) {
-    const __m256i t = _mm256_inserti128_si256(_mm256_castsi128_si256(_mm_loadu_si128((const __m128i *)p0)),
-                                              _mm_loadu_si128((const __m128i *)p1), 1);
-    __m512i z = _mm512_permutexvar_epi64(_mm512_setr_epi64(0, 1, 0, 1, 2, 3, 2, 3), _mm512_castsi256_si512(t));
-    z = _mm512_mask_srli_epi16(z, (__mmask32)0xFF00FF00u, z, 4);
-    return _mm512_and_si512(z, _mm512_set1_epi8(0x0F));
-}
-/* The same with the two groups placed by 128-bit broadcast loads (no lane-crossing shuffle). */
+ * i.e. the 32 values of each block in the Q4_0 order (low nibbles first); the groups are placed
+ * by 128-bit broadcast loads (no lane-crossing shuffle). */
 GK_TARGET_AVX512 static inline __m512i gk_t16_nibbles_bc(const uint8_t *p0, const uint8_t *p1) {
     __m512i z = _mm512_broadcast_i32x4(_mm_loadu_si128((const __m128i *)p0));
     z = _mm512_mask_broadcast_i32x4(z, (__mmask16)0xFF00, _mm_loadu_si128((const __m128i *)p1));
@@ -141,7 +134,7 @@ GK_TARGET_AVX512 static inline __m512i gk_t16_q8(const uint8_t *p0, const uint8_
 
 /* The tile loop. PAIR(bw0, ba0, bw1, ba1) -> __m512i integer sums of two blocks; FINISH(bw, ba,
  * sums, acc) -> acc plus the tile's float contribution; TAIL(n, w, a) the remaining blocks
- * (fewer than sixteen) as a float. */
+ * (fewer than sixteen) as a float. The weights are prefetched GK_T16_PF_DIST ahead. */
 #define GK_T16_DOT(fname, QBW, QBA, PAIR, FINISH, TAIL)                                          \
     GK_TARGET_AVX512 static float fname(int64_t n, const void *vw, const void *va) {             \
         const uint8_t *w = (const uint8_t *)vw, *a = (const uint8_t *)va;                       \
@@ -150,6 +143,7 @@ GK_TARGET_AVX512 static inline __m512i gk_t16_q8(const uint8_t *p0, const uint8_
         int64_t ib = 0;                                                                         \
         for (; ib + 15 < nb; ib += 16) {                                                        \
             const uint8_t *bw = w + ib * (QBW), *ba = a + ib * (QBA);                           \
+            GK_T16_PREFETCH(bw, 16 * (QBW), GK_T16_PF_DIST);                                    \
             __m512i s[8];                                                                       \
             _Pragma("GCC unroll 8") for (int k = 0; k < 8; k++)                                 \
                 s[k] = PAIR(bw + GK_T16_FIRST(k) * (QBW), ba + GK_T16_FIRST(k) * (QBA),         \
