@@ -199,38 +199,31 @@ GK_KQ_AVX2 float tq1_0_dot_simd(int64_t n, const void *vw, const void *va) {
 }
 /* AVX-512 without trit extraction. With m_k = (uint8)(b*3^k) the trit is t_k = (3*m_k) >> 8 and
  * 3*m_k = 256*t_k + m_{k+1}, so 256 * sum t_k*a = 3 * sum m_k*a - sum m_{k+1}*a: two vpdpbusd of
- * the unsigned m bytes per 64 values, where the m_{k+1} vector is 3x the m_k vector (byte adds).
- * Vectors of m (128-bit lanes, matching the contiguous activations):
- *   M0 = [q0 | 3q0], M1 = [9q0 | 27q0], M2 = [81q0 | q1 | 3q1], M3 = [9q1 | 27q1 | 81q1 | h*(1,3,9,27)]
- * with q0 = qs[0..31], q1 = qs[32..47], h = qh[0..3] (dword k of the last lane: trit k of qh). */
+ * the unsigned m bytes per vector, and the m_{k+1} vector is 3x the m_k vector (byte adds).
+ * Vector k (k = 0..4) holds qs[0..47] times 3^k (bytes 48..63 zero) with the activations of
+ * elements 32k.. (bytes 0..31) and 160+16k.. (bytes 32..47, a masked load); vector 4 also
+ * carries the qh trits: bytes 48..63 = qh times 1, 3, 9, 27 by dwords, elements 240..255. */
 #define TQ1_AVX512 GK_TARGET_AVX512 static inline __attribute__((always_inline))
 TQ1_AVX512 __m512i tq1_x3_512(__m512i v) { return _mm512_add_epi8(v, _mm512_add_epi8(v, v)); }
 TQ1_AVX512 __m512i tq1_blk512(const uint8_t *bw, const uint8_t *ba) {
-    const __m512i zero = _mm512_setzero_si512();
-    const __m512i X = _mm512_broadcast_i64x4(gk_kq_ld256(bw));
-    const __m512i M0 = _mm512_mask_add_epi8(X, 0xFFFFFFFF00000000ull, X, _mm512_add_epi8(X, X));
-    const __m512i M0p = tq1_x3_512(M0), M1 = tq1_x3_512(M0p), M1p = tq1_x3_512(M1);
-    __m512i B = _mm512_broadcast_i32x4(_mm_loadu_si128((const __m128i *)(bw + 32)));
-    B = _mm512_mask_set1_epi32(B, 0xF000, (int)gk_ld32(bw + 48));
-    /* x3 on lane 1 and qh dwords 1, 3; x9 on lane 2 and qh dwords 2, 3 */
-    B = _mm512_mask_add_epi8(B, 0xF0F00000FFFF0000ull, B, _mm512_add_epi8(B, B));
-    const __m512i R = _mm512_mask_add_epi8(B, 0xFF00FFFF00000000ull, B,
-                                           _mm512_and_si512(_mm512_slli_epi16(B, 3), _mm512_set1_epi8((char)0xF8)));
-    const __m512i M2 = _mm512_shuffle_i64x2(M1p, R, 0x4E);         /* [81q0 | q1 | 3q1] */
-    const __m512i R9 = _mm512_add_epi8(_mm512_and_si512(_mm512_slli_epi16(R, 3), _mm512_set1_epi8((char)0xF8)), R);
-    const __m512i M3 = _mm512_mask_mov_epi64(R9, 0xC0, R);          /* [9q1 | 27q1 | 81q1 | h mix] */
-    const __m512i A0 = _mm512_loadu_si512((const void *)(ba + 4)), A1 = _mm512_loadu_si512((const void *)(ba + 68));
-    const __m512i A2 = _mm512_loadu_si512((const void *)(ba + 132)), A3 = _mm512_loadu_si512((const void *)(ba + 196));
-    __m512i p0 = _mm512_dpbusd_epi32(zero, M0, A0), p1 = _mm512_dpbusd_epi32(zero, M1, A1);
-    __m512i n0 = _mm512_dpbusd_epi32(zero, M0p, A0), n1 = _mm512_dpbusd_epi32(zero, M1p, A1);
-    p0 = _mm512_dpbusd_epi32(p0, M2, A2);
-    p1 = _mm512_dpbusd_epi32(p1, M3, A3);
-    n0 = _mm512_dpbusd_epi32(n0, tq1_x3_512(M2), A2);
-    n1 = _mm512_dpbusd_epi32(n1, tq1_x3_512(M3), A3);
-    const __m512i p = _mm512_add_epi32(p0, p1);
-    __m512i r = _mm512_sub_epi32(_mm512_add_epi32(p, _mm512_add_epi32(p, p)), _mm512_add_epi32(n0, n1));
-    /* - 256 * sum(a) */
-    return _mm512_dpwssd_epi32(r, _mm512_zextsi256_si512(gk_kq_ld256(ba + 260)), _mm512_set1_epi16(-256));
+    const int8_t *qa = (const int8_t *)(ba + 4);
+    /* qh: dword k times 3^k, by 16-bit products truncated to bytes */
+    const __m256i hw = _mm256_cvtepu8_epi16(_mm_set1_epi32((int)gk_ld32(bw + 48)));
+    const __m128i h = _mm256_cvtepi16_epi8(_mm256_mullo_epi16(hw, _mm256_setr_epi16(1, 1, 1, 1, 3, 3, 3, 3, 9, 9, 9, 9, 27, 27, 27, 27)));
+    __m512i W = _mm512_maskz_loadu_epi8(0x0000FFFFFFFFFFFFull, bw);
+    /* n starts at 256 * sum(a): sum (t - 1) * a = (3p - n) / 256 */
+    __m512i p = _mm512_setzero_si512();
+    __m512i nn = _mm512_madd_epi16(_mm512_zextsi256_si512(gk_kq_ld256(ba + 260)), _mm512_set1_epi16(256));
+    for (int k = 0; k < 5; ++k) {
+        __m512i A = _mm512_zextsi256_si512(gk_kq_ld256(qa + 32 * k));
+        A = _mm512_mask_loadu_epi8(A, k < 4 ? 0x0000FFFF00000000ull : 0xFFFFFFFF00000000ull, qa + 128 + 16 * k);
+        if (k == 4) W = _mm512_inserti32x4(W, h, 3);
+        const __m512i W3 = tq1_x3_512(W);
+        p = _mm512_dpbusd_epi32(p, W, A);
+        nn = _mm512_dpbusd_epi32(nn, W3, A);
+        W = W3;
+    }
+    return _mm512_sub_epi32(_mm512_add_epi32(p, _mm512_add_epi32(p, p)), nn);
 }
 GK_TARGET_AVX512 static float tq1_0_dot_avx512 GK_KQ_P_DOT {
     const uint8_t *w = (const uint8_t *)vw, *a = (const uint8_t *)va;
