@@ -2,3 +2,4 @@
 gk_test(test_kernels_a test_kernels_a.c)
 gk_test(test_kernels_a_known test_kernels_a_known.c)
 gk_test(test_kernels_a_isa test_kernels_a_isa.c)
+gk_test(test_kernels_bounds test_kernels_bounds.c)
