@@ -177,20 +177,20 @@ GK_TARGET_AVX2 static inline float hsum256(__m256 v) {
     return _mm_cvtss_f32(s);
 }
 GK_TARGET_AVX2 static float f32_dot_avx2(int64_t n, const void *vw, const void *va) {
-    const float *w = (const float *)vw, *a = (const float *)va;
+    const uint8_t *w = (const uint8_t *)vw, *a = (const uint8_t *)va; /* unaligned: byte pointers */
     __m256 s0 = _mm256_setzero_ps(), s1 = s0, s2 = s0, s3 = s0;
     int64_t i = 0;
     for (; i + 32 <= n; i += 32) {
-        GK_PF_ROW((const uint8_t *)(w + i), 128);
-        s0 = _mm256_fmadd_ps(_mm256_loadu_ps(w + i), _mm256_loadu_ps(a + i), s0);
-        s1 = _mm256_fmadd_ps(_mm256_loadu_ps(w + i + 8), _mm256_loadu_ps(a + i + 8), s1);
-        s2 = _mm256_fmadd_ps(_mm256_loadu_ps(w + i + 16), _mm256_loadu_ps(a + i + 16), s2);
-        s3 = _mm256_fmadd_ps(_mm256_loadu_ps(w + i + 24), _mm256_loadu_ps(a + i + 24), s3);
+        GK_PF_ROW(w + 4 * i, 128);
+        s0 = _mm256_fmadd_ps(_mm256_loadu_ps((const float *)(w + 4 * i)), _mm256_loadu_ps((const float *)(a + 4 * i)), s0);
+        s1 = _mm256_fmadd_ps(_mm256_loadu_ps((const float *)(w + 4 * (i + 8))), _mm256_loadu_ps((const float *)(a + 4 * (i + 8))), s1);
+        s2 = _mm256_fmadd_ps(_mm256_loadu_ps((const float *)(w + 4 * (i + 16))), _mm256_loadu_ps((const float *)(a + 4 * (i + 16))), s2);
+        s3 = _mm256_fmadd_ps(_mm256_loadu_ps((const float *)(w + 4 * (i + 24))), _mm256_loadu_ps((const float *)(a + 4 * (i + 24))), s3);
     }
     for (; i + 8 <= n; i += 8)
-        s0 = _mm256_fmadd_ps(_mm256_loadu_ps(w + i), _mm256_loadu_ps(a + i), s0);
+        s0 = _mm256_fmadd_ps(_mm256_loadu_ps((const float *)(w + 4 * i)), _mm256_loadu_ps((const float *)(a + 4 * i)), s0);
     float s = hsum256(_mm256_add_ps(_mm256_add_ps(s0, s1), _mm256_add_ps(s2, s3)));
-    for (; i < n; i++) s += w[i] * a[i];
+    for (; i < n; i++) s += gk_ldf(w + 4 * i) * gk_ldf(a + 4 * i);
     return s;
 }
 GK_TARGET_AVX2 static inline __m256 ld_h8(const uint8_t *p) {
