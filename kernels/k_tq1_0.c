@@ -154,28 +154,25 @@ GK_KQ_AVX2 __m128i tq1_mul9_128(__m128i v) {
 GK_KQ_AVX2 __m256i tq1_blk256(const uint8_t *bw, const uint8_t *ba) {
     const int8_t *qa = (const int8_t *)(ba + 4);
     /* elements 0..159: bytes 0..31 times 3^k */
-    __m256i p = gk_kq_ld256(bw);
-    __m256i s0 = _mm256_maddubs_epi16(tq1_trit8(p), gk_kq_ld256(qa));
-    p = tq1_mul3(p);
-    __m256i s1 = _mm256_maddubs_epi16(tq1_trit8(p), gk_kq_ld256(qa + 32));
-    p = tq1_mul3(p);
-    s0 = _mm256_add_epi16(s0, _mm256_maddubs_epi16(tq1_trit8(p), gk_kq_ld256(qa + 64)));
-    p = tq1_mul3(p);
-    s1 = _mm256_add_epi16(s1, _mm256_maddubs_epi16(tq1_trit8(p), gk_kq_ld256(qa + 96)));
-    p = tq1_mul3(p);
-    s0 = _mm256_add_epi16(s0, _mm256_maddubs_epi16(tq1_trit8(p), gk_kq_ld256(qa + 128)));
-    /* elements 160..239: bytes 32..47, [1 | 3], [9 | 27], then 81 */
-    const __m128i q1 = _mm_loadu_si128((const __m128i *)(bw + 32));
-    const __m256i r = _mm256_inserti128_si256(_mm256_castsi128_si256(q1), tq1_mul3_128(q1), 1);
+    const __m256i p0 = gk_kq_ld256(bw), p1 = tq1_mul3(p0), p2 = tq1_mul9(p0), p3 = tq1_mul9(p1), p4 = tq1_mul9(p2);
+    __m256i s0 = _mm256_maddubs_epi16(tq1_trit8(p0), gk_kq_ld256(qa));
+    __m256i s1 = _mm256_maddubs_epi16(tq1_trit8(p1), gk_kq_ld256(qa + 32));
+    s0 = _mm256_add_epi16(s0, _mm256_maddubs_epi16(tq1_trit8(p2), gk_kq_ld256(qa + 64)));
+    s1 = _mm256_add_epi16(s1, _mm256_maddubs_epi16(tq1_trit8(p3), gk_kq_ld256(qa + 96)));
+    s0 = _mm256_add_epi16(s0, _mm256_maddubs_epi16(tq1_trit8(p4), gk_kq_ld256(qa + 128)));
+    /* elements 160..239: bytes 32..47, [1 | 3], [9 | 27], then [81 | 243] (low half used) */
+    const __m256i z = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)(bw + 32)));
+    const __m256i r = _mm256_blend_epi32(z, tq1_mul3(z), 0xF0);
     s1 = _mm256_add_epi16(s1, _mm256_maddubs_epi16(tq1_trit8(r), gk_kq_ld256(qa + 160)));
     const __m256i r9 = tq1_mul9(r);
     s0 = _mm256_add_epi16(s0, _mm256_maddubs_epi16(tq1_trit8(r9), gk_kq_ld256(qa + 192)));
-    /* elements 224..239 (81 * bytes 32..47) and 240..255 (qh bytes times 1, 3, 9, 27 by dwords) */
-    const __m128i q81 = tq1_mul9_128(_mm256_castsi256_si128(r9));
-    const __m128i h = _mm_cvtsi32_si128((int)gk_ld32(bw + 48));
-    const __m128i h13 = _mm_unpacklo_epi32(h, tq1_mul3_128(h));
-    const __m128i hm = _mm_unpacklo_epi64(h13, tq1_mul9_128(h13));
-    const __m256i t = _mm256_inserti128_si256(_mm256_castsi128_si256(q81), hm, 1);
+    /* elements 240..255: qh bytes times 1, 3, 9, 27 by dwords (16-bit products, low bytes), in the
+     * high half beside 81 * bytes 32..47 (elements 224..239) */
+    const __m256i hw = _mm256_mullo_epi16(_mm256_cvtepu8_epi16(_mm_set1_epi32((int)gk_ld32(bw + 48))),
+                                          _mm256_setr_epi16(1, 1, 1, 1, 3, 3, 3, 3, 9, 9, 9, 9, 27, 27, 27, 27));
+    const __m256i hb = _mm256_shuffle_epi8(hw, _mm256_setr_epi8(0, 2, 4, 6, 8, 10, 12, 14, -1, -1, -1, -1, -1, -1, -1, -1,
+                                                                0, 2, 4, 6, 8, 10, 12, 14, -1, -1, -1, -1, -1, -1, -1, -1));
+    const __m256i t = _mm256_blend_epi32(tq1_mul9(r9), _mm256_permute4x64_epi64(hb, 0x80), 0xF0);
     s1 = _mm256_add_epi16(s1, _mm256_maddubs_epi16(tq1_trit8(t), gk_kq_ld256(qa + 224)));
     const __m256i ones = _mm256_set1_epi16(1);
     return _mm256_madd_epi16(_mm256_sub_epi16(_mm256_add_epi16(s0, s1), gk_kq_ld256(ba + 260)), ones);
