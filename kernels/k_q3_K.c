@@ -272,17 +272,18 @@ Q3_AVX512 __m128i q3_K_scodes(const uint8_t *p) {
 Q3_AVX512 __m512i q3_K_blk512(const uint8_t *bw, const uint8_t *ba, const __m512i sh0, const __m512i sh1,
                               const __m512i *hb, const __m512i sidx0, const __m512i sidx1) {
     const __m512i m3 = _mm512_set1_epi8(3), four = _mm512_set1_epi8(4), zero = _mm512_setzero_si512();
-    const __m256i u = _mm256_cvtepu8_epi16(q3_K_scodes(bw + 96));
-    const __m512i S5 = _mm512_castsi256_si512(_mm256_sub_epi16(u, _mm256_set1_epi16(32)));
-    const __m256i S4n = _mm256_sub_epi16(_mm256_set1_epi16(128), _mm256_slli_epi16(u, 2)); /* -4 * (u - 32) */
-    __m512i acc = _mm512_dpwssd_epi32(zero, _mm512_zextsi256_si512(gk_kq_ld256(ba + 260)), _mm512_zextsi256_si512(S4n));
+    const __m512i u = _mm512_cvtepu8_epi16(_mm256_zextsi128_si256(q3_K_scodes(bw + 96)));
+    const __m512i S5 = _mm512_sub_epi16(u, _mm512_set1_epi16(32));
+    const __m512i S4n = _mm512_sub_epi16(_mm512_set1_epi16(128), _mm512_slli_epi16(u, 2)); /* -4 * (u - 32) */
+    __m512i acc = _mm512_dpwssd_epi32(zero, _mm512_zextsi256_si512(gk_kq_ld256(ba + 260)), S4n);
     const __m512i hm = _mm512_broadcast_i64x4(gk_kq_ld256(bw));
     for (int nn = 0; nn < 2; ++nn) {
         const __m512i qs = _mm512_broadcast_i64x4(gk_kq_ld256(bw + 32 + 32 * nn));
-        const __m512i l0 = _mm512_and_si512(_mm512_srlv_epi16(qs, sh0), m3);
-        const __m512i l1 = _mm512_and_si512(_mm512_srlv_epi16(qs, sh1), m3);
-        const __m512i q0 = _mm512_mask_add_epi8(l0, _mm512_test_epi8_mask(hm, hb[2 * nn]), l0, four);
-        const __m512i q1 = _mm512_mask_add_epi8(l1, _mm512_test_epi8_mask(hm, hb[2 * nn + 1]), l1, four);
+        /* q = (qs >> shift) & 3 | 4 * hbit */
+        const __m512i h0 = _mm512_and_si512(nn ? _mm512_srlv_epi16(hm, hb[2]) : _mm512_sllv_epi16(hm, hb[0]), four);
+        const __m512i h1 = _mm512_and_si512(_mm512_srlv_epi16(hm, hb[2 * nn + 1]), four);
+        const __m512i q0 = _mm512_ternarylogic_epi32(_mm512_srlv_epi16(qs, sh0), m3, h0, 0xEA);
+        const __m512i q1 = _mm512_ternarylogic_epi32(_mm512_srlv_epi16(qs, sh1), m3, h1, 0xEA);
         const __m512i s0 = _mm512_dpbusd_epi32(zero, q0, _mm512_loadu_si512((const void *)(ba + 4 + 128 * nn)));
         const __m512i s1 = _mm512_dpbusd_epi32(zero, q1, _mm512_loadu_si512((const void *)(ba + 68 + 128 * nn)));
         acc = _mm512_dpwssd_epi32(acc, _mm512_packs_epi32(s0, s1), _mm512_permutexvar_epi16(nn ? sidx1 : sidx0, S5));
@@ -295,11 +296,11 @@ GK_TARGET_AVX512 static float q3_K_dot_avx512(int64_t n, const void *vw, const v
     /* vector (nn, p): low half j = 2p (shift 4p), high half j = 2p + 1 (shift 4p + 2) */
     const __m512i sh0 = _mm512_inserti64x4(_mm512_setzero_si512(), _mm256_set1_epi16(2), 1);
     const __m512i sh1 = _mm512_add_epi16(sh0, _mm512_set1_epi16(4));
-    /* hmask bit 4nn + j */
-#define Q3_HB(b) _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_set1_epi8((char)(1u << (b)))), \
-                                    _mm256_set1_epi8((char)(1u << ((b) + 1))), 1)
-    const __m512i hb[4] = {Q3_HB(0), Q3_HB(2), Q3_HB(4), Q3_HB(6)};
-#undef Q3_HB
+    /* hmask bit c = 4nn + j moved to bit 2 (16-bit shifts: the bytes keep their own bits): vector
+     * (0, 0) left by 2 | 1, the others right by c - 2 */
+#define Q3_SH(a, b) _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_set1_epi16(a)), _mm256_set1_epi16(b), 1)
+    const __m512i hb[4] = {Q3_SH(2, 1), Q3_SH(0, 1), Q3_SH(2, 3), Q3_SH(4, 5)};
+#undef Q3_SH
     /* packs(S[2nn], S[2nn+1]), lane k: words 0..3 sub-block 8nn+k, words 4..7 sub-block 8nn+4+k */
     const __m512i sidx0 = _mm512_set_epi16(7, 7, 7, 7, 3, 3, 3, 3, 6, 6, 6, 6, 2, 2, 2, 2,
                                            5, 5, 5, 5, 1, 1, 1, 1, 4, 4, 4, 4, 0, 0, 0, 0);
