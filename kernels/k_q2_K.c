@@ -2,7 +2,7 @@
  * nibble min), qs[64] (2 bits), d, dmin: f16. y = d*(sc&15)*q - dmin*(sc>>4).
  * quantize: ggml's quantize_row_q2_K_ref without an imatrix, quantize_row_q2_K_impl with one.
  * vec_dot pairs with Q8_K: integer sums per sub-block, bsums for the mins. */
-#include "kquant_util.h"
+#include "kdot512.h"
 
 #define QB 84
 
@@ -197,6 +197,7 @@ GK_KQ_AVX2 float q2_K_dot_simd(int64_t n, const void *vw, const void *va) {
     __m256 accf = _mm256_setzero_ps(), accm = _mm256_setzero_ps();
     for (int64_t i = 0; i < n / 256; i++) {
         const uint8_t *bw = w + i * QB, *ba = a + i * 292;
+        GK_T16_PREFETCH(bw, QB, GK_T16_PF_DIST);
         const __m256i sm = _mm256_cvtepu8_epi16(_mm_loadu_si128((const __m128i *)bw));
         const __m256i S = _mm256_and_si256(sm, _mm256_set1_epi16(0xF));
         const __m256i M = _mm256_srli_epi16(sm, 4);
@@ -226,6 +227,7 @@ GK_TARGET_AVX512 static float q2_K_dot_avx512(int64_t n, const void *vw, const v
     __m256 accm = _mm256_setzero_ps();
     for (int64_t i = 0; i < n / 256; i++) {
         const uint8_t *bw = w + i * QB, *ba = a + i * 292;
+        GK_T16_PREFETCH(bw, QB, GK_T16_PF_DIST);
         const __m256i sm = _mm256_cvtepu8_epi16(_mm_loadu_si128((const __m128i *)bw));
         const __m512i S5 = _mm512_castsi256_si512(_mm256_and_si256(sm, _mm256_set1_epi16(0xF)));
         const __m256i mm = _mm256_madd_epi16(_mm256_srli_epi16(sm, 4), gk_kq_ld256(ba + 260));

@@ -2,7 +2,7 @@
  * scale and min per sub-block, packed); qs[128] nibbles. y = d*sc*q - dmin*m.
  * quantize: ggml's quantize_row_q4_K_ref without an imatrix, quantize_row_q4_K_impl with one.
  * vec_dot pairs with Q8_K: integer sums per sub-block, bsums for the mins. */
-#include "kquant_util.h"
+#include "kdot512.h"
 
 #define QB 144
 
@@ -107,6 +107,7 @@ GK_KQ_AVX2 float q4_K_dot_simd(int64_t n, const void *vw, const void *va) {
     __m128 accm = _mm_setzero_ps();
     for (int64_t i = 0; i < n / 256; i++) {
         const uint8_t *bw = w + i * QB, *ba = a + i * 292;
+        GK_T16_PREFETCH(bw, QB, GK_T16_PF_DIST);
         const __m128i sm = gk_kq_q4k_scales16(bw + 4);
         const __m256i sc16 = _mm256_cvtepu8_epi16(sm);            /* 8 scales, 8 mins */
         const __m256i s8 = _mm256_permute4x64_epi64(sc16, 0x44);  /* scales in both halves */
@@ -145,6 +146,7 @@ GK_TARGET_AVX512 static float q4_K_dot_avx512(int64_t n, const void *vw, const v
     __m128 accm = _mm_setzero_ps();
     for (int64_t i = 0; i < n / 256; i++) {
         const uint8_t *bw = w + i * QB, *ba = a + i * 292;
+        GK_T16_PREFETCH(bw, QB, GK_T16_PF_DIST);
         const __m128i sm = gk_kq_q4k_scales16(bw + 4);
         const __m512i sc = _mm512_cvtepu8_epi16(_mm256_castsi128_si256(sm)); /* lanes 0..7 scales */
         __m512i acc = _mm512_setzero_si512();

@@ -1,7 +1,7 @@
 /* Q5_K (format-facts §3.4): as Q4_K with a fifth bit per value in qh[32]; q in [0,31].
  * quantize: ggml's quantize_row_q5_K_ref without an imatrix, quantize_row_q5_K_impl with one.
  * vec_dot pairs with Q8_K: integer sums per sub-block, bsums for the mins. */
-#include "kquant_util.h"
+#include "kdot512.h"
 
 #define QB 176
 
@@ -120,6 +120,7 @@ GK_KQ_AVX2 float q5_K_dot_simd(int64_t n, const void *vw, const void *va) {
     __m128 accm = _mm_setzero_ps();
     for (int64_t i = 0; i < n / 256; i++) {
         const uint8_t *bw = w + i * QB, *ba = a + i * 292;
+        GK_T16_PREFETCH(bw, QB, GK_T16_PF_DIST);
         const __m256i sc16 = _mm256_cvtepu8_epi16(gk_kq_q4k_scales16(bw + 4));
         const __m256i s8 = _mm256_permute4x64_epi64(sc16, 0x44);
         const __m256i qh = gk_kq_ld256(bw + 16);
@@ -154,6 +155,7 @@ GK_TARGET_AVX512 static float q5_K_dot_avx512(int64_t n, const void *vw, const v
     __m128 accm = _mm_setzero_ps();
     for (int64_t i = 0; i < n / 256; i++) {
         const uint8_t *bw = w + i * QB, *ba = a + i * 292;
+        GK_T16_PREFETCH(bw, QB, GK_T16_PF_DIST);
         const __m128i sm = gk_kq_q4k_scales16(bw + 4);
         const __m512i sc = _mm512_cvtepu8_epi16(_mm256_castsi128_si256(sm));
         const __m512i qh = _mm512_broadcast_i64x4(gk_kq_ld256(bw + 16));

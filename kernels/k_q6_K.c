@@ -2,7 +2,7 @@
  * d: f16. y = d*scales[e/16]*(q - 32).
  * quantize: ggml's quantize_row_q6_K_ref without an imatrix, quantize_row_q6_K_impl with one
  * (make_qx_quants weighted by the raw importance). vec_dot pairs with Q8_K. */
-#include "kquant_util.h"
+#include "kdot512.h"
 
 #define QB 210
 
@@ -167,6 +167,7 @@ GK_KQ_AVX2 float q6_K_dot_simd(int64_t n, const void *vw, const void *va) {
     __m256 accf = _mm256_setzero_ps();
     for (int64_t i = 0; i < n / 256; i++) {
         const uint8_t *bw = w + i * QB, *ba = a + i * 292;
+        GK_T16_PREFETCH(bw, QB, GK_T16_PF_DIST);
         const __m256i S = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(bw + 192)));
         const __m256i Sh[2] = {_mm256_permute4x64_epi64(S, 0x44), _mm256_permute4x64_epi64(S, 0xEE)};
         __m256i acc = _mm256_slli_epi32(_mm256_madd_epi16(S, gk_kq_ld256(ba + 260)), 5);
@@ -196,6 +197,7 @@ GK_TARGET_AVX512 static float q6_K_dot_avx512(int64_t n, const void *vw, const v
     __m512 accf = _mm512_setzero_ps();
     for (int64_t i = 0; i < n / 256; i++) {
         const uint8_t *bw = w + i * QB, *ba = a + i * 292;
+        GK_T16_PREFETCH(bw, QB, GK_T16_PF_DIST);
         const __m256i S = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(bw + 192)));
         const __m512i S5 = _mm512_castsi256_si512(S);
         __m256i corr = _mm256_madd_epi16(S, gk_kq_ld256(ba + 260));

@@ -2,7 +2,7 @@
  * 128g + 32k + m is (qs[32g + m] >> 2k) & 3, value (t - 1)*d.
  * quantize: ggml's quantize_row_tq2_0_ref (d = amax, t = lroundf(x*(1/d)) + 1; the imatrix is
  * ignored). vec_dot pairs with Q8_K: integer sums per block. */
-#include "kquant_util.h"
+#include "kdot512.h"
 
 #define QB 66
 
@@ -108,6 +108,7 @@ GK_KQ_AVX2 float tq2_0_dot_simd(int64_t n, const void *vw, const void *va) {
     __m256 accf = _mm256_setzero_ps();
     for (int64_t i = 0; i < n / 256; i++) {
         const uint8_t *bw = w + i * QB, *ba = a + i * 292;
+        GK_T16_PREFETCH(bw, QB, GK_T16_PF_DIST);
         __m256i acc16 = _mm256_setzero_si256();   /* |sum| <= 8 * 2*2*128: fits int16 */
         for (int g = 0; g < 2; ++g) {
             const __m256i qs = gk_kq_ld256(bw + 32 * g);
@@ -128,6 +129,7 @@ GK_TARGET_AVX512 static float tq2_0_dot_avx512(int64_t n, const void *vw, const 
     __m512 accf = _mm512_setzero_ps();
     for (int64_t i = 0; i < n / 256; i++) {
         const uint8_t *bw = w + i * QB, *ba = a + i * 292;
+        GK_T16_PREFETCH(bw, QB, GK_T16_PF_DIST);
         __m512i acc16 = _mm512_setzero_si512();   /* |sum| <= 4 * 2*2*128: fits int16 */
         for (int g = 0; g < 2; ++g) {
             const __m512i qs = _mm512_broadcast_i64x4(gk_kq_ld256(bw + 32 * g));
