@@ -192,9 +192,15 @@ GK_KQ_INLINE float q2_K_dot_body(int64_t n, const void *vw, const void *va) {
     return sumf;
 }
 #if GK_X86
+/* d and dmin of a block times the activation's d: [d*da, dmin*da, 0, 0]. */
+GK_KQ_AVX2 __m128 q2_K_dd(const uint8_t *bw, const uint8_t *ba) {
+    return _mm_mul_ps(_mm_cvtph_ps(_mm_cvtsi32_si128((int)gk_ld32(bw + 80))), _mm_set1_ps(gk_ldf(ba)));
+}
+/* The scale sums and the min sums of a block meet in one vector (vphaddd) before the conversion:
+ * one cvt and one FMA per block; lanes 2,3 (of each half) carry the mins, subtracted at the end. */
 GK_KQ_AVX2 float q2_K_dot_simd(int64_t n, const void *vw, const void *va) {
     const uint8_t *w = (const uint8_t *)vw, *a = (const uint8_t *)va;
-    __m256 accf = _mm256_setzero_ps(), accm = _mm256_setzero_ps();
+    __m256 accf = _mm256_setzero_ps();
     for (int64_t i = 0; i < n / 256; i++) {
         const uint8_t *bw = w + i * QB, *ba = a + i * 292;
         GK_T16_PREFETCH(bw, QB, GK_T16_PF_DIST);
@@ -211,46 +217,56 @@ GK_KQ_AVX2 float q2_K_dot_simd(int64_t n, const void *vw, const void *va) {
             }
         }
         const __m256i mm = _mm256_madd_epi16(M, gk_kq_ld256(ba + 260));
-        const float da = gk_ldf(ba);
-        accf = _mm256_add_ps(accf, _mm256_mul_ps(_mm256_set1_ps(da * gk_kq_h2f(bw + 80)), _mm256_cvtepi32_ps(acc)));
-        accm = _mm256_add_ps(accm, _mm256_mul_ps(_mm256_set1_ps(da * gk_kq_h2f(bw + 82)), _mm256_cvtepi32_ps(mm)));
+        const __m128 dd = _mm_permute_ps(q2_K_dd(bw, ba), 0x50);
+        accf = _mm256_fmadd_ps(_mm256_set_m128(dd, dd), _mm256_cvtepi32_ps(_mm256_hadd_epi32(acc, mm)), accf);
     }
-    return gk_kq_hsum_ps(_mm256_sub_ps(accf, accm));
+    const __m128 h = _mm_add_ps(_mm256_castps256_ps128(accf), _mm256_extractf128_ps(accf, 1));
+    const __m128 r = _mm_sub_ps(h, _mm_movehl_ps(h, h));
+    return _mm_cvtss_f32(_mm_add_ss(r, _mm_movehdup_ps(r)));
 }
-/* AVX-512: two 32-value chunks per 512-bit register; the same integers, float accumulation. */
+/* AVX-512: the scales folded into the weights. Every 128-bit lane of a 64-value vector is one
+ * 16-value sub-block, so a per-lane byte table tt (vpshufb) maps the 2-bit code q to sc*q
+ * (<= 45, unsigned): lane i of tt holds, at bytes 4k..4k+3, q*sc[4k+i] for q = 0..3, and vector
+ * v (sub-blocks 4v..4v+3) looks up q + 4v. vpdpbusd then sums sc*q*a directly: no per-vector
+ * scale shuffles or multiplies. The same integers as the scalar body, float accumulation. */
 GK_TARGET_AVX512 static float q2_K_dot_avx512(int64_t n, const void *vw, const void *va) {
     const uint8_t *w = (const uint8_t *)vw, *a = (const uint8_t *)va;
-    const __m512i m2 = _mm512_set1_epi8(3);
+    const __m512i m3 = _mm512_set1_epi8(3);
     const __m512i sh01 = _mm512_inserti64x4(_mm512_setzero_si512(), _mm256_set1_epi16(2), 1);
     const __m512i sh23 = _mm512_add_epi16(sh01, _mm512_set1_epi16(4));
+    const int X = 0x01010101;
+    const __m512i ctl = _mm512_setr_epi32(0, 4 * X, 8 * X, 12 * X, X, 5 * X, 9 * X, 13 * X, 2 * X, 6 * X, 10 * X,
+                                          14 * X, 3 * X, 7 * X, 11 * X, 15 * X);
+    const __m512i k1 = _mm512_set1_epi32(0x0F000F00), k2 = _mm512_set1_epi32(0x1E1E0000);
+    const __m512i off[4] = {_mm512_setzero_si512(), _mm512_set1_epi8(4), _mm512_set1_epi8(8), _mm512_set1_epi8(12)};
+    const __m512i didx = _mm512_inserti64x4(_mm512_setzero_si512(), _mm256_set1_epi32(1), 1);
     __m512 accf = _mm512_setzero_ps();
-    __m256 accm = _mm256_setzero_ps();
     for (int64_t i = 0; i < n / 256; i++) {
         const uint8_t *bw = w + i * QB, *ba = a + i * 292;
         GK_T16_PREFETCH(bw, QB, GK_T16_PF_DIST);
-        const __m256i sm = _mm256_cvtepu8_epi16(_mm_loadu_si128((const __m128i *)bw));
-        const __m512i S5 = _mm512_castsi256_si512(_mm256_and_si256(sm, _mm256_set1_epi16(0xF)));
-        const __m256i mm = _mm256_madd_epi16(_mm256_srli_epi16(sm, 4), gk_kq_ld256(ba + 260));
+        const __m128i sb = _mm_loadu_si128((const __m128i *)bw);
+        const __m512i r = _mm512_shuffle_epi8(_mm512_broadcast_i32x4(sb), ctl);
+        /* q*sc = (q&1)*sc + (q>>1)*2sc: bytes with q odd keep sc, bytes with q >= 2 add 2sc */
+        const __m512i tt = _mm512_add_epi8(_mm512_and_si512(r, k1), _mm512_and_si512(_mm512_add_epi8(r, r), k2));
+        const __m256i mm = _mm256_madd_epi16(_mm256_cvtepu8_epi16(_mm_and_si128(_mm_srli_epi16(sb, 4), _mm_set1_epi8(0xF))),
+                                             gk_kq_ld256(ba + 260));
         __m512i acc = _mm512_setzero_si512();
         for (int nn = 0; nn < 2; ++nn) {
             const __m512i qs = _mm512_broadcast_i64x4(gk_kq_ld256(bw + 16 + 32 * nn));
-            const __m512i q01 = _mm512_and_si512(_mm512_srlv_epi16(qs, sh01), m2);
-            const __m512i q23 = _mm512_and_si512(_mm512_srlv_epi16(qs, sh23), m2);
-            const long long o = 0x0008000800080008LL * nn;
-            const __m512i i01 = _mm512_set_epi64(0x0003000300030003LL + o, 0x0003000300030003LL + o, 0x0002000200020002LL + o,
-                                                 0x0002000200020002LL + o, 0x0001000100010001LL + o, 0x0001000100010001LL + o, o, o);
-            const __m512i i23 = _mm512_add_epi16(i01, _mm512_set1_epi16(4));
-            const __m512i a01 = _mm512_loadu_si512((const void *)(ba + 4 + 128 * nn));
-            const __m512i a23 = _mm512_loadu_si512((const void *)(ba + 4 + 128 * nn + 64));
-            acc = _mm512_add_epi32(acc, _mm512_madd_epi16(_mm512_maddubs_epi16(q01, a01), _mm512_permutexvar_epi16(i01, S5)));
-            acc = _mm512_add_epi32(acc, _mm512_madd_epi16(_mm512_maddubs_epi16(q23, a23), _mm512_permutexvar_epi16(i23, S5)));
+            /* (x & 3) | 4v */
+            const __m512i i01 = _mm512_ternarylogic_epi32(_mm512_srlv_epi16(qs, sh01), m3, off[2 * nn], 0xEA);
+            const __m512i i23 = _mm512_ternarylogic_epi32(_mm512_srlv_epi16(qs, sh23), m3, off[2 * nn + 1], 0xEA);
+            acc = _mm512_dpbusd_epi32(acc, _mm512_shuffle_epi8(tt, i01), _mm512_loadu_si512((const void *)(ba + 4 + 128 * nn)));
+            acc = _mm512_dpbusd_epi32(acc, _mm512_shuffle_epi8(tt, i23), _mm512_loadu_si512((const void *)(ba + 68 + 128 * nn)));
         }
-        const float da = gk_ldf(ba);
-        accf = _mm512_add_ps(accf, _mm512_mul_ps(_mm512_set1_ps(da * gk_kq_h2f(bw + 80)), _mm512_cvtepi32_ps(acc)));
-        accm = _mm256_add_ps(accm, _mm256_mul_ps(_mm256_set1_ps(da * gk_kq_h2f(bw + 82)), _mm256_cvtepi32_ps(mm)));
+        /* [scale sums folded to 8 lanes | min sums], one conversion, one FMA */
+        const __m256i a8 = _mm256_add_epi32(_mm512_castsi512_si256(acc), _mm512_extracti64x4_epi64(acc, 1));
+        const __m512i v = _mm512_inserti64x4(_mm512_castsi256_si512(a8), mm, 1);
+        const __m512 dd = _mm512_permutexvar_ps(didx, _mm512_castps128_ps512(q2_K_dd(bw, ba)));
+        accf = _mm512_fmadd_ps(dd, _mm512_cvtepi32_ps(v), accf);
     }
-    const __m256 f = _mm256_add_ps(_mm512_castps512_ps256(accf), _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(accf), 1)));
-    return gk_kq_hsum_ps(_mm256_sub_ps(f, accm));
+    return gk_kq_hsum_ps(_mm256_sub_ps(_mm512_castps512_ps256(accf),
+                                       _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(accf), 1))));
 }
 #endif
 static float q2_K_dot_scalar GK_KQ_P_DOT { return q2_K_dot_body GK_KQ_A_DOT; }
