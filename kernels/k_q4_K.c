@@ -98,6 +98,17 @@ GK_KQ_INLINE float q4_K_dot_body(int64_t n, const void *vw, const void *va) {
     return sumf;
 }
 #if GK_X86
+/* The twelve scale bytes at s (read as 16: the block continues) -> bytes 0-7 the eight 6-bit
+ * scales, 8-15 the eight mins (format-facts §3.4 packing), in vector registers: dwords u0, u1, u2
+ * give [u0 & 0x3f.., (u2 & 0x0f..) | ((u0 >> 2) & 0x30..), u1 & 0x3f.., ((u2 >> 4) & 0x0f..) |
+ * ((u1 >> 2) & 0x30..)]. */
+GK_KQ_AVX2 __m128i q4_K_scales(const uint8_t *s) {
+    const __m128i x = _mm_loadu_si128((const __m128i *)s);
+    const __m128i lo = _mm_srlv_epi32(_mm_shuffle_epi32(x, 0x98), _mm_setr_epi32(0, 0, 0, 4)); /* u0 u2 u1 u2>>4 */
+    const __m128i hi = _mm_srli_epi32(_mm_shuffle_epi32(x, 0x50), 2);                          /* u0 u0 u1 u1, >> 2 */
+    return _mm_or_si128(_mm_and_si128(lo, _mm_setr_epi32(0x3f3f3f3f, 0x0f0f0f0f, 0x3f3f3f3f, 0x0f0f0f0f)),
+                        _mm_and_si128(hi, _mm_setr_epi32(0, 0x30303030, 0, 0x30303030)));
+}
 /* Same integers as the scalar body; the per-block scaling is accumulated in a float vector
  * (a different rounding order: within dot_tol, not bit-identical to scalar). */
 GK_KQ_AVX2 float q4_K_dot_simd(int64_t n, const void *vw, const void *va) {
@@ -108,7 +119,7 @@ GK_KQ_AVX2 float q4_K_dot_simd(int64_t n, const void *vw, const void *va) {
     for (int64_t i = 0; i < n / 256; i++) {
         const uint8_t *bw = w + i * QB, *ba = a + i * 292;
         GK_T16_PREFETCH(bw, QB, GK_T16_PF_DIST);
-        const __m128i sm = gk_kq_q4k_scales16(bw + 4);
+        const __m128i sm = q4_K_scales(bw + 4);
         const __m256i sc16 = _mm256_cvtepu8_epi16(sm);            /* 8 scales, 8 mins */
         const __m256i s8 = _mm256_permute4x64_epi64(sc16, 0x44);  /* scales in both halves */
         __m256i acc = _mm256_setzero_si256();
@@ -133,45 +144,45 @@ GK_KQ_AVX2 float q4_K_dot_simd(int64_t n, const void *vw, const void *va) {
     r = _mm_add_ss(r, _mm_movehdup_ps(r));
     return _mm_cvtss_f32(r);
 }
-/* AVX-512: two 32-value chunks per 512-bit register; the same integers, float accumulation. */
+/* AVX-512. Chunk c (32 bytes of qs) is broadcast to both halves: low nibbles (sub-block 2c) in the
+ * lower half, high nibbles (2c+1) in the upper, against 64 contiguous activations; vpdpbusd gives
+ * v_c. The scales are applied once per super-block: two unpack levels reduce v_0..v_3 to u, lane
+ * (L, k) = v_k summed over its 128-bit lane L (sub-block 2k for L < 2, 2k+1 for L >= 2), and one
+ * vpmulld with the scales in that order gives the scaled sums. Scale sums (folded to 8 lanes) and
+ * min sums share one conversion and one FMA. The same integers as the scalar body. */
+GK_TARGET_AVX512 static inline __m512i q4_K_red4(__m512i v0, __m512i v1, __m512i v2, __m512i v3) {
+    const __m512i t0 = _mm512_add_epi32(_mm512_unpacklo_epi32(v0, v1), _mm512_unpackhi_epi32(v0, v1));
+    const __m512i t1 = _mm512_add_epi32(_mm512_unpacklo_epi32(v2, v3), _mm512_unpackhi_epi32(v2, v3));
+    return _mm512_add_epi32(_mm512_unpacklo_epi64(t0, t1), _mm512_unpackhi_epi64(t0, t1));
+}
 GK_TARGET_AVX512 static float q4_K_dot_avx512(int64_t n, const void *vw, const void *va) {
     const uint8_t *w = (const uint8_t *)vw, *a = (const uint8_t *)va;
     const __m512i m4 = _mm512_set1_epi8(0xF);
-    const __m512i idx_lo[2] = {_mm512_set_epi64(0x0002000200020002, 0x0002000200020002, 0x0002000200020002, 0x0002000200020002,
-                                                0, 0, 0, 0),
-                               _mm512_set_epi64(0x0006000600060006, 0x0006000600060006, 0x0006000600060006, 0x0006000600060006,
-                                                0x0004000400040004, 0x0004000400040004, 0x0004000400040004, 0x0004000400040004)};
-    const __m512i one16 = _mm512_set1_epi16(1);
+    const __m128i sctl = _mm_setr_epi8(0, 2, 4, 6, 0, 2, 4, 6, 1, 3, 5, 7, 1, 3, 5, 7);
+    const __m512i didx = _mm512_inserti64x4(_mm512_setzero_si512(), _mm256_set1_epi32(1), 1);
     __m512 accf = _mm512_setzero_ps();
-    __m128 accm = _mm_setzero_ps();
     for (int64_t i = 0; i < n / 256; i++) {
         const uint8_t *bw = w + i * QB, *ba = a + i * 292;
         GK_T16_PREFETCH(bw, QB, GK_T16_PF_DIST);
-        const __m128i sm = gk_kq_q4k_scales16(bw + 4);
-        const __m512i sc = _mm512_cvtepu8_epi16(_mm256_castsi128_si256(sm)); /* lanes 0..7 scales */
-        __m512i acc = _mm512_setzero_si512();
-        for (int p = 0; p < 2; ++p) {
-            const __m512i q = _mm512_loadu_si512((const void *)(bw + 16 + 64 * p));
-            const __m512i lo = _mm512_and_si512(q, m4);
-            const __m512i hi = _mm512_and_si512(_mm512_srli_epi16(q, 4), m4);
-            const __m512i alo = _mm512_inserti64x4(_mm512_castsi256_si512(gk_kq_ld256(ba + 4 + 128 * p)),
-                                                   gk_kq_ld256(ba + 4 + 128 * p + 64), 1);
-            const __m512i ahi = _mm512_inserti64x4(_mm512_castsi256_si512(gk_kq_ld256(ba + 36 + 128 * p)),
-                                                   gk_kq_ld256(ba + 36 + 128 * p + 64), 1);
-            const __m512i slo = _mm512_permutexvar_epi16(idx_lo[p], sc);
-            const __m512i shi = _mm512_permutexvar_epi16(_mm512_add_epi16(idx_lo[p], one16), sc);
-            acc = _mm512_add_epi32(acc, _mm512_madd_epi16(_mm512_maddubs_epi16(lo, alo), slo));
-            acc = _mm512_add_epi32(acc, _mm512_madd_epi16(_mm512_maddubs_epi16(hi, ahi), shi));
+        const __m128i sm = q4_K_scales(bw + 4);
+        __m512i v[4];
+        for (int c = 0; c < 4; ++c) {
+            const __m512i q = _mm512_broadcast_i64x4(gk_kq_ld256(bw + 16 + 32 * c));
+            const __m512i x = _mm512_and_si512(_mm512_mask_srli_epi16(q, 0xFFFF0000u, q, 4), m4);
+            v[c] = _mm512_dpbusd_epi32(_mm512_setzero_si512(), x, _mm512_loadu_si512((const void *)(ba + 4 + 64 * c)));
         }
+        const __m512i u = _mm512_mullo_epi32(q4_K_red4(v[0], v[1], v[2], v[3]),
+                                             _mm512_cvtepu8_epi32(_mm_shuffle_epi8(sm, sctl)));
         const __m256i bs = gk_kq_ld256(ba + 260);
         const __m128i pairs = _mm_hadd_epi16(_mm256_castsi256_si128(bs), _mm256_extracti128_si256(bs, 1));
         const __m128i mm = _mm_madd_epi16(_mm_cvtepu8_epi16(_mm_srli_si128(sm, 8)), pairs);
-        const float da = gk_ldf(ba);
-        accf = _mm512_add_ps(accf, _mm512_mul_ps(_mm512_set1_ps(da * gk_kq_h2f(bw)), _mm512_cvtepi32_ps(acc)));
-        accm = _mm_add_ps(accm, _mm_mul_ps(_mm_set1_ps(da * gk_kq_h2f(bw + 2)), _mm_cvtepi32_ps(mm)));
+        const __m256i a8 = _mm256_add_epi32(_mm512_castsi512_si256(u), _mm512_extracti64x4_epi64(u, 1));
+        const __m512i t = _mm512_inserti64x4(_mm512_castsi256_si512(a8), _mm256_zextsi128_si256(mm), 1);
+        const __m128 dd = _mm_mul_ps(_mm_cvtph_ps(_mm_cvtsi32_si128((int)gk_ld32(bw))), _mm_set1_ps(gk_ldf(ba)));
+        accf = _mm512_fmadd_ps(_mm512_permutexvar_ps(didx, _mm512_castps128_ps512(dd)), _mm512_cvtepi32_ps(t), accf);
     }
-    const __m256 f = _mm256_add_ps(_mm512_castps512_ps256(accf), _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(accf), 1)));
-    return gk_kq_hsum_ps(_mm256_sub_ps(f, _mm256_insertf128_ps(_mm256_setzero_ps(), accm, 0)));
+    return gk_kq_hsum_ps(_mm256_sub_ps(_mm512_castps512_ps256(accf),
+                                       _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(accf), 1))));
 }
 #endif
 static float q4_K_dot_scalar GK_KQ_P_DOT { return q4_K_dot_body GK_KQ_A_DOT; }
