@@ -128,7 +128,6 @@ GK_KQ_AVX2 float q5_K_dot_simd(int64_t n, const void *vw, const void *va) {
     const uint8_t *w = (const uint8_t *)vw, *a = (const uint8_t *)va;
     const __m256i m4 = _mm256_set1_epi8(0xF), one = _mm256_set1_epi8(1);
     __m256 accf = _mm256_setzero_ps();
-    __m128 accm = _mm_setzero_ps();
     for (int64_t i = 0; i < n / 256; i++) {
         const uint8_t *bw = w + i * QB, *ba = a + i * 292;
         GK_T16_PREFETCH(bw, QB, GK_T16_PF_DIST);
@@ -148,17 +147,14 @@ GK_KQ_AVX2 float q5_K_dot_simd(int64_t n, const void *vw, const void *va) {
         const __m256i bs = gk_kq_ld256(ba + 260);
         const __m128i pairs = _mm_hadd_epi16(_mm256_castsi256_si128(bs), _mm256_extracti128_si256(bs, 1));
         const __m128i mm = _mm_madd_epi16(_mm256_extracti128_si256(sc16, 1), pairs);
-        const float da = gk_ldf(ba);
-        accf = _mm256_add_ps(accf, _mm256_mul_ps(_mm256_set1_ps(da * gk_kq_h2f(bw)), _mm256_cvtepi32_ps(acc)));
-        accm = _mm_add_ps(accm, _mm_mul_ps(_mm_set1_ps(da * gk_kq_h2f(bw + 2)), _mm_cvtepi32_ps(mm)));
+        /* [scale sums | min sums] pairwise (vphaddd): one conversion, one FMA per block */
+        const __m128 dd = _mm_permute_ps(_mm_mul_ps(_mm_cvtph_ps(_mm_cvtsi32_si128((int)gk_ld32(bw))), _mm_set1_ps(gk_ldf(ba))), 0x50);
+        accf = _mm256_fmadd_ps(_mm256_set_m128(dd, dd), _mm256_cvtepi32_ps(_mm256_hadd_epi32(acc, _mm256_zextsi128_si256(mm))), accf);
     }
-    return gk_kq_hsum_ps(_mm256_sub_ps(accf, _mm256_insertf128_ps(_mm256_setzero_ps(), accm, 0)));
+    const __m128 h = _mm_add_ps(_mm256_castps256_ps128(accf), _mm256_extractf128_ps(accf, 1));
+    const __m128 r = _mm_sub_ps(h, _mm_movehl_ps(h, h));
+    return _mm_cvtss_f32(_mm_add_ss(r, _mm_movehdup_ps(r)));
 }
-/* AVX-512, as Q4_K's: chunk c (32 bytes of qs) broadcast to both halves, low nibbles (sub-block
- * 2c) in the lower half, high nibbles (2c+1) in the upper; the fifth bit (qh bit 2c resp. 2c+1,
- * qh broadcast likewise) added as 16 under a vptestmb mask. vpdpbusd per chunk, the scales applied
- * once per super-block after two unpack levels (lane (L, k): sub-block 2k for L < 2, 2k+1 after),
- * scale and min sums through one conversion and one FMA. The same integers as the scalar body. */
 GK_TARGET_AVX512 static inline __m512i q5_K_red4(__m512i v0, __m512i v1, __m512i v2, __m512i v3) {
     const __m512i t0 = _mm512_add_epi32(_mm512_unpacklo_epi32(v0, v1), _mm512_unpackhi_epi32(v0, v1));
     const __m512i t1 = _mm512_add_epi32(_mm512_unpacklo_epi32(v2, v3), _mm512_unpackhi_epi32(v2, v3));

@@ -102,6 +102,8 @@ GK_KQ_INLINE float tq2_0_dot_body(int64_t n, const void *vw, const void *va) {
     return sumf;
 }
 #if GK_X86
+/* sum (t-1)*a = sum t*a - sum a: the activation sums enter as -bsums in the 16-bit accumulator
+ * (lanes need not match: only the total counts); one FMA per block. */
 GK_KQ_AVX2 float tq2_0_dot_simd(int64_t n, const void *vw, const void *va) {
     const uint8_t *w = (const uint8_t *)vw, *a = (const uint8_t *)va;
     const __m256i ones = _mm256_set1_epi16(1);
@@ -109,38 +111,37 @@ GK_KQ_AVX2 float tq2_0_dot_simd(int64_t n, const void *vw, const void *va) {
     for (int64_t i = 0; i < n / 256; i++) {
         const uint8_t *bw = w + i * QB, *ba = a + i * 292;
         GK_T16_PREFETCH(bw, QB, GK_T16_PF_DIST);
-        __m256i acc16 = _mm256_setzero_si256();   /* |sum| <= 8 * 2*2*128: fits int16 */
+        /* |lane| <= 8 * 2*2*128 + 16*128: fits int16 */
+        __m256i acc16 = _mm256_sub_epi16(_mm256_setzero_si256(), gk_kq_ld256(ba + 260));
         for (int g = 0; g < 2; ++g) {
             const __m256i qs = gk_kq_ld256(bw + 32 * g);
             for (int k = 0; k < 4; ++k)
                 acc16 = _mm256_add_epi16(acc16, _mm256_maddubs_epi16(gk_kq_bits2(qs, k), gk_kq_ld256(ba + 4 + 128 * g + 32 * k)));
         }
-        const __m256i acc = _mm256_sub_epi32(_mm256_madd_epi16(acc16, ones), _mm256_madd_epi16(gk_kq_ld256(ba + 260), ones));
-        accf = _mm256_add_ps(accf, _mm256_mul_ps(_mm256_set1_ps(gk_kq_h2f(bw + 64) * gk_ldf(ba)), _mm256_cvtepi32_ps(acc)));
+        accf = _mm256_fmadd_ps(_mm256_set1_ps(gk_kq_h2f(bw + 64) * gk_ldf(ba)), _mm256_cvtepi32_ps(_mm256_madd_epi16(acc16, ones)), accf);
     }
     return gk_kq_hsum_ps(accf);
 }
-/* AVX-512: two 32-value groups per 512-bit register. */
+/* AVX-512: 32 bytes of qs broadcast to both halves (fields 0,1 resp. 2,3), vpdpbusd into an
+ * accumulator that starts at -sum(a) (the bsums). */
 GK_TARGET_AVX512 static float tq2_0_dot_avx512(int64_t n, const void *vw, const void *va) {
     const uint8_t *w = (const uint8_t *)vw, *a = (const uint8_t *)va;
-    const __m512i m2 = _mm512_set1_epi8(3), ones = _mm512_set1_epi16(1);
-    const __m512i sh01 = _mm512_inserti64x4(_mm512_setzero_si512(), _mm256_set1_epi16(2), 1);
-    const __m512i sh23 = _mm512_add_epi16(sh01, _mm512_set1_epi16(4));
+    const __m512i m2 = _mm512_set1_epi8(3);
+    const __m512i sh23 = _mm512_inserti64x4(_mm512_set1_epi16(4), _mm256_set1_epi16(6), 1);
+    const __m256i neg = _mm256_set1_epi16(-1);
     __m512 accf = _mm512_setzero_ps();
     for (int64_t i = 0; i < n / 256; i++) {
         const uint8_t *bw = w + i * QB, *ba = a + i * 292;
         GK_T16_PREFETCH(bw, QB, GK_T16_PF_DIST);
-        __m512i acc16 = _mm512_setzero_si512();   /* |sum| <= 4 * 2*2*128: fits int16 */
+        __m512i acc = _mm512_zextsi256_si512(_mm256_madd_epi16(gk_kq_ld256(ba + 260), neg));
         for (int g = 0; g < 2; ++g) {
             const __m512i qs = _mm512_broadcast_i64x4(gk_kq_ld256(bw + 32 * g));
-            const __m512i q01 = _mm512_and_si512(_mm512_srlv_epi16(qs, sh01), m2);
+            const __m512i q01 = _mm512_and_si512(_mm512_mask_srli_epi16(qs, 0xFFFF0000u, qs, 2), m2);
             const __m512i q23 = _mm512_and_si512(_mm512_srlv_epi16(qs, sh23), m2);
-            acc16 = _mm512_add_epi16(acc16, _mm512_maddubs_epi16(q01, _mm512_loadu_si512((const void *)(ba + 4 + 128 * g))));
-            acc16 = _mm512_add_epi16(acc16, _mm512_maddubs_epi16(q23, _mm512_loadu_si512((const void *)(ba + 68 + 128 * g))));
+            acc = _mm512_dpbusd_epi32(acc, q01, _mm512_loadu_si512((const void *)(ba + 4 + 128 * g)));
+            acc = _mm512_dpbusd_epi32(acc, q23, _mm512_loadu_si512((const void *)(ba + 68 + 128 * g)));
         }
-        const __m512i bs = _mm512_inserti64x4(_mm512_setzero_si512(), gk_kq_ld256(ba + 260), 0);
-        const __m512i acc = _mm512_sub_epi32(_mm512_madd_epi16(acc16, ones), _mm512_madd_epi16(bs, ones));
-        accf = _mm512_add_ps(accf, _mm512_mul_ps(_mm512_set1_ps(gk_kq_h2f(bw + 64) * gk_ldf(ba)), _mm512_cvtepi32_ps(acc)));
+        accf = _mm512_fmadd_ps(_mm512_set1_ps(gk_kq_h2f(bw + 64) * gk_ldf(ba)), _mm512_cvtepi32_ps(acc), accf);
     }
     const __m256 f = _mm256_add_ps(_mm512_castps512_ps256(accf), _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(accf), 1)));
     return gk_kq_hsum_ps(f);
