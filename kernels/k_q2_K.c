@@ -228,45 +228,56 @@ GK_KQ_AVX2 float q2_K_dot_simd(int64_t n, const void *vw, const void *va) {
  * 16-value sub-block, so a per-lane byte table tt (vpshufb) maps the 2-bit code q to sc*q
  * (<= 45, unsigned): lane i of tt holds, at bytes 4k..4k+3, q*sc[4k+i] for q = 0..3, and vector
  * v (sub-blocks 4v..4v+3) looks up q + 4v. vpdpbusd then sums sc*q*a directly: no per-vector
- * scale shuffles or multiplies. The same integers as the scalar body, float accumulation. */
+ * scale shuffles or multiplies. tt: word pairs (sc, 0) times (256, 770) = bytes (0, sc), (2sc, 3sc).
+ * Two super-blocks per step share the float work: [A | B] halves for the scale sums (each folded
+ * to 8 lanes) and for the min sums, one conversion and one FMA each. A lone last super-block runs
+ * as A with B = A and B's scales zero. The same integers as the scalar body. */
+GK_TARGET_AVX512 static inline __m512i q2_K_isum512(const uint8_t *bw, const uint8_t *ba) {
+    const __m512i m3 = _mm512_set1_epi8(3);
+    const __m512i ctl = _mm512_add_epi32(_mm512_setr_epi32(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15),
+                                         _mm512_setr_epi32(0, 4 << 16, 8 << 16, 12 << 16, 1 << 16, 5 << 16, 9 << 16, 13 << 16,
+                                                           2 << 16, 6 << 16, 10 << 16, 14 << 16, 3 << 16, 7 << 16, 11 << 16, 15 << 16));
+    const __m512i r = _mm512_shuffle_epi8(_mm512_broadcast_i32x4(_mm_loadu_si128((const __m128i *)bw)), ctl);
+    const __m512i tt = _mm512_mullo_epi16(_mm512_and_si512(r, _mm512_set1_epi16(0xF)), _mm512_set1_epi32(256 | (770 << 16)));
+    __m512i acc = _mm512_setzero_si512();
+    for (int nn = 0; nn < 2; ++nn) {
+        const __m512i qs = _mm512_broadcast_i64x4(gk_kq_ld256(bw + 16 + 32 * nn));
+        const __m512i x01 = _mm512_mask_srli_epi16(qs, 0xFFFF0000u, qs, 2); /* fields 0 | 1 */
+        const __m512i x23 = _mm512_srli_epi16(x01, 4);                       /* fields 2 | 3 */
+        /* (x & 3) | 4v */
+        const __m512i i01 = _mm512_ternarylogic_epi32(x01, m3, _mm512_set1_epi8((char)(8 * nn)), 0xEA);
+        const __m512i i23 = _mm512_ternarylogic_epi32(x23, m3, _mm512_set1_epi8((char)(8 * nn + 4)), 0xEA);
+        acc = _mm512_dpbusd_epi32(acc, _mm512_shuffle_epi8(tt, i01), _mm512_loadu_si512((const void *)(ba + 4 + 128 * nn)));
+        acc = _mm512_dpbusd_epi32(acc, _mm512_shuffle_epi8(tt, i23), _mm512_loadu_si512((const void *)(ba + 68 + 128 * nn)));
+    }
+    return acc;
+}
 GK_TARGET_AVX512 static float q2_K_dot_avx512(int64_t n, const void *vw, const void *va) {
     const uint8_t *w = (const uint8_t *)vw, *a = (const uint8_t *)va;
-    const __m512i m3 = _mm512_set1_epi8(3);
-    const __m512i sh01 = _mm512_inserti64x4(_mm512_setzero_si512(), _mm256_set1_epi16(2), 1);
-    const __m512i sh23 = _mm512_add_epi16(sh01, _mm512_set1_epi16(4));
-    const int X = 0x01010101;
-    const __m512i ctl = _mm512_setr_epi32(0, 4 * X, 8 * X, 12 * X, X, 5 * X, 9 * X, 13 * X, 2 * X, 6 * X, 10 * X,
-                                          14 * X, 3 * X, 7 * X, 11 * X, 15 * X);
-    const __m512i k1 = _mm512_set1_epi32(0x0F000F00), k2 = _mm512_set1_epi32(0x1E1E0000);
-    const __m512i off[4] = {_mm512_setzero_si512(), _mm512_set1_epi8(4), _mm512_set1_epi8(8), _mm512_set1_epi8(12)};
-    const __m512i didx = _mm512_inserti64x4(_mm512_setzero_si512(), _mm256_set1_epi32(1), 1);
-    __m512 accf = _mm512_setzero_ps();
-    for (int64_t i = 0; i < n / 256; i++) {
-        const uint8_t *bw = w + i * QB, *ba = a + i * 292;
-        GK_T16_PREFETCH(bw, QB, GK_T16_PF_DIST);
-        const __m128i sb = _mm_loadu_si128((const __m128i *)bw);
-        const __m512i r = _mm512_shuffle_epi8(_mm512_broadcast_i32x4(sb), ctl);
-        /* q*sc = (q&1)*sc + (q>>1)*2sc: bytes with q odd keep sc, bytes with q >= 2 add 2sc */
-        const __m512i tt = _mm512_add_epi8(_mm512_and_si512(r, k1), _mm512_and_si512(_mm512_add_epi8(r, r), k2));
-        const __m256i mm = _mm256_madd_epi16(_mm256_cvtepu8_epi16(_mm_and_si128(_mm_srli_epi16(sb, 4), _mm_set1_epi8(0xF))),
-                                             gk_kq_ld256(ba + 260));
-        __m512i acc = _mm512_setzero_si512();
-        for (int nn = 0; nn < 2; ++nn) {
-            const __m512i qs = _mm512_broadcast_i64x4(gk_kq_ld256(bw + 16 + 32 * nn));
-            /* (x & 3) | 4v */
-            const __m512i i01 = _mm512_ternarylogic_epi32(_mm512_srlv_epi16(qs, sh01), m3, off[2 * nn], 0xEA);
-            const __m512i i23 = _mm512_ternarylogic_epi32(_mm512_srlv_epi16(qs, sh23), m3, off[2 * nn + 1], 0xEA);
-            acc = _mm512_dpbusd_epi32(acc, _mm512_shuffle_epi8(tt, i01), _mm512_loadu_si512((const void *)(ba + 4 + 128 * nn)));
-            acc = _mm512_dpbusd_epi32(acc, _mm512_shuffle_epi8(tt, i23), _mm512_loadu_si512((const void *)(ba + 68 + 128 * nn)));
-        }
-        /* [scale sums folded to 8 lanes | min sums], one conversion, one FMA */
-        const __m256i a8 = _mm256_add_epi32(_mm512_castsi512_si256(acc), _mm512_extracti64x4_epi64(acc, 1));
-        const __m512i v = _mm512_inserti64x4(_mm512_castsi256_si512(a8), mm, 1);
-        const __m512 dd = _mm512_permutexvar_ps(didx, _mm512_castps128_ps512(q2_K_dd(bw, ba)));
-        accf = _mm512_fmadd_ps(dd, _mm512_cvtepi32_ps(v), accf);
+    const int64_t nb = n / 256;
+    const __m512i iD = _mm512_inserti64x4(_mm512_setzero_si512(), _mm256_set1_epi32(2), 1);
+    const __m512i iM = _mm512_add_epi32(iD, _mm512_set1_epi32(1));
+    __m512 accf = _mm512_setzero_ps(), accm = _mm512_setzero_ps();
+    for (int64_t i = 0; i < nb; i += 2) {
+        const int two = i + 1 < nb;
+        const uint8_t *bwA = w + i * QB, *baA = a + i * 292;
+        const uint8_t *bwB = two ? bwA + QB : bwA, *baB = two ? baA + 292 : baA;
+        GK_T16_PREFETCH(bwA, 2 * QB, GK_T16_PF_DIST);
+        const __m512i sA = q2_K_isum512(bwA, baA), sB = q2_K_isum512(bwB, baB);
+        const __m512i T = _mm512_add_epi32(_mm512_shuffle_i64x2(sA, sB, 0x44), _mm512_shuffle_i64x2(sA, sB, 0xEE));
+        const __m256i sb = _mm256_inserti128_si256(_mm256_castsi128_si256(_mm_loadu_si128((const __m128i *)bwA)),
+                                                   _mm_loadu_si128((const __m128i *)bwB), 1);
+        const __m512i mins = _mm512_cvtepu8_epi16(_mm256_and_si256(_mm256_srli_epi16(sb, 4), _mm256_set1_epi8(0xF)));
+        const __m512i bs = _mm512_inserti64x4(_mm512_castsi256_si512(gk_kq_ld256(baA + 260)), gk_kq_ld256(baB + 260), 1);
+        const __m512i M = _mm512_madd_epi16(mins, bs);
+        /* [dA, dminA, dB, dminB] * [daA, daA, daB, daB]; B's zero when there is no B */
+        const __m128i h = _mm_insert_epi32(_mm_cvtsi32_si128((int)gk_ld32(bwA + 80)), two ? (int)gk_ld32(bwB + 80) : 0, 1);
+        const __m128 dd = _mm_mul_ps(_mm_cvtph_ps(h), _mm_setr_ps(gk_ldf(baA), gk_ldf(baA), gk_ldf(baB), gk_ldf(baB)));
+        accf = _mm512_fmadd_ps(_mm512_permutexvar_ps(iD, _mm512_castps128_ps512(dd)), _mm512_cvtepi32_ps(T), accf);
+        accm = _mm512_fmadd_ps(_mm512_permutexvar_ps(iM, _mm512_castps128_ps512(dd)), _mm512_cvtepi32_ps(M), accm);
     }
-    return gk_kq_hsum_ps(_mm256_sub_ps(_mm512_castps512_ps256(accf),
-                                       _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(accf), 1))));
+    const __m512 f = _mm512_sub_ps(accf, accm);
+    return gk_kq_hsum_ps(_mm256_add_ps(_mm512_castps512_ps256(f), _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(f), 1))));
 }
 #endif
 static float q2_K_dot_scalar GK_KQ_P_DOT { return q2_K_dot_body GK_KQ_A_DOT; }
