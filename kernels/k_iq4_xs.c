@@ -169,6 +169,8 @@ GK_TARGET_AVX512 static float iq4_xs_dot_avx512 GK_P_DOT {
     __m512 accf0 = _mm512_setzero_ps(), accf1 = _mm512_setzero_ps();
     for (int64_t i = 0; i < n / 256; i++) {
         const uint8_t *b = w + i * QB, *ba = a + i * Q8K_B;
+        /* software prefetch of the weight stream 16 KiB ahead (a hint: never faults) */
+        for (int l = 0; l < QB; l += 64) _mm_prefetch((const char *)(b + 16384 + l), _MM_HINT_T0);
         /* ls_ib: low nibble ib of scales_l, 2 bits ib of scales_h above */
         const uint64_t ls = _pdep_u64(gk_ld32(b + 4), 0x0F0F0F0F0F0F0F0Full) |
                             _pdep_u64(gk_ld16(b + 2), 0x3030303030303030ull);
