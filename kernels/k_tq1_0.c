@@ -154,7 +154,7 @@ GK_KQ_AVX2 __m128i tq1_mul9_128(__m128i v) {
 GK_KQ_AVX2 __m256i tq1_blk256(const uint8_t *bw, const uint8_t *ba) {
     const int8_t *qa = (const int8_t *)(ba + 4);
     /* elements 0..159: bytes 0..31 times 3^k */
-    const __m256i p0 = gk_kq_ld256(bw), p1 = tq1_mul3(p0), p2 = tq1_mul9(p0), p3 = tq1_mul9(p1), p4 = tq1_mul9(p2);
+    const __m256i p0 = gk_kq_ld256(bw), p1 = tq1_mul3(p0), p2 = tq1_mul9(p0), p3 = tq1_mul3(p2), p4 = tq1_mul9(p2);
     __m256i s0 = _mm256_maddubs_epi16(tq1_trit8(p0), gk_kq_ld256(qa));
     __m256i s1 = _mm256_maddubs_epi16(tq1_trit8(p1), gk_kq_ld256(qa + 32));
     s0 = _mm256_add_epi16(s0, _mm256_maddubs_epi16(tq1_trit8(p2), gk_kq_ld256(qa + 64)));
@@ -185,8 +185,11 @@ GK_KQ_AVX2 float tq1_0_dot_simd(int64_t n, const void *vw, const void *va) {
     for (; i + 1 < nb; i += 2) {
         const uint8_t *bw = w + i * QB, *ba = a + i * 292;
         const __m256i c0 = tq1_blk256(bw, ba), c1 = tq1_blk256(bw + QB, ba + 292);
-        accf0 = _mm256_fmadd_ps(_mm256_set1_ps(gk_kq_h2f(bw + 52) * gk_ldf(ba)), _mm256_cvtepi32_ps(c0), accf0);
-        accf1 = _mm256_fmadd_ps(_mm256_set1_ps(gk_kq_h2f(bw + QB + 52) * gk_ldf(ba + 292)), _mm256_cvtepi32_ps(c1), accf1);
+        /* both blocks' d_w * d_a by one conversion and one multiply */
+        const __m128 dw = _mm_cvtph_ps(_mm_cvtsi32_si128((int)((uint32_t)gk_ld16(bw + 52) | ((uint32_t)gk_ld16(bw + QB + 52) << 16))));
+        const __m128 dd = _mm_mul_ps(dw, _mm_setr_ps(gk_ldf(ba), gk_ldf(ba + 292), 0.0f, 0.0f));
+        accf0 = _mm256_fmadd_ps(_mm256_broadcastss_ps(dd), _mm256_cvtepi32_ps(c0), accf0);
+        accf1 = _mm256_fmadd_ps(_mm256_broadcastss_ps(_mm_movehdup_ps(dd)), _mm256_cvtepi32_ps(c1), accf1);
     }
     if (i < nb) {
         const uint8_t *bw = w + i * QB, *ba = a + i * 292;
