@@ -102,23 +102,31 @@ GK_KQ_INLINE float tq2_0_dot_body(int64_t n, const void *vw, const void *va) {
     return sumf;
 }
 #if GK_X86
-/* sum (t-1)*a = sum t*a - sum a: the activation sums enter as -bsums in the 16-bit accumulator
- * (lanes need not match: only the total counts); one FMA per block. */
+/* sum (t-1)*a = sum t*a - sum a. Fields masked in place where the product stays in int16: field 0
+ * as qs & 3, fields 1 and 3 as 4t (qs & 0x0c, (qs >> 4) & 0x0c), field 2 as 16t (qs & 0x30), each
+ * group summed in 16 bits and shifted back exactly (every lane a multiple of 4 resp. 16): fewer
+ * shifts than one shift per field. The activation sums enter as -bsums (only the total counts). */
 GK_KQ_AVX2 float tq2_0_dot_simd(int64_t n, const void *vw, const void *va) {
     const uint8_t *w = (const uint8_t *)vw, *a = (const uint8_t *)va;
     const __m256i ones = _mm256_set1_epi16(1);
+    const __m256i k03 = _mm256_set1_epi8(0x03), k0c = _mm256_set1_epi8(0x0c), k30 = _mm256_set1_epi8(0x30);
     __m256 accf = _mm256_setzero_ps();
     for (int64_t i = 0; i < n / 256; i++) {
         const uint8_t *bw = w + i * QB, *ba = a + i * 292;
         GK_T16_PREFETCH(bw, QB, GK_T16_PF_DIST);
-        /* |lane| <= 8 * 2*2*128 + 16*128: fits int16 */
-        __m256i acc16 = _mm256_sub_epi16(_mm256_setzero_si256(), gk_kq_ld256(ba + 260));
+        /* |acc1| <= 2*2*2*128 + 16*128, |acc4| <= 4 * 2*12*128, |acc16| <= 2 * 2*48*128: int16 */
+        __m256i acc1 = _mm256_sub_epi16(_mm256_setzero_si256(), gk_kq_ld256(ba + 260));
+        __m256i acc4 = _mm256_setzero_si256(), acc16 = _mm256_setzero_si256();
         for (int g = 0; g < 2; ++g) {
             const __m256i qs = gk_kq_ld256(bw + 32 * g);
-            for (int k = 0; k < 4; ++k)
-                acc16 = _mm256_add_epi16(acc16, _mm256_maddubs_epi16(gk_kq_bits2(qs, k), gk_kq_ld256(ba + 4 + 128 * g + 32 * k)));
+            const uint8_t *ag = ba + 4 + 128 * g;
+            acc1 = _mm256_add_epi16(acc1, _mm256_maddubs_epi16(_mm256_and_si256(qs, k03), gk_kq_ld256(ag)));
+            acc4 = _mm256_add_epi16(acc4, _mm256_maddubs_epi16(_mm256_and_si256(qs, k0c), gk_kq_ld256(ag + 32)));
+            acc16 = _mm256_add_epi16(acc16, _mm256_maddubs_epi16(_mm256_and_si256(qs, k30), gk_kq_ld256(ag + 64)));
+            acc4 = _mm256_add_epi16(acc4, _mm256_maddubs_epi16(_mm256_and_si256(_mm256_srli_epi16(qs, 4), k0c), gk_kq_ld256(ag + 96)));
         }
-        accf = _mm256_fmadd_ps(_mm256_set1_ps(gk_kq_h2f(bw + 64) * gk_ldf(ba)), _mm256_cvtepi32_ps(_mm256_madd_epi16(acc16, ones)), accf);
+        const __m256i s = _mm256_add_epi16(_mm256_add_epi16(acc1, _mm256_srai_epi16(acc4, 2)), _mm256_srai_epi16(acc16, 4));
+        accf = _mm256_fmadd_ps(_mm256_set1_ps(gk_kq_h2f(bw + 64) * gk_ldf(ba)), _mm256_cvtepi32_ps(_mm256_madd_epi16(s, ones)), accf);
     }
     return gk_kq_hsum_ps(accf);
 }
