@@ -319,8 +319,6 @@ GK_TARGET_AVX512 static float q3_K_dot_avx512(int64_t n, const void *vw, const v
     }
     if (i < nb) {
         const uint8_t *bw = w + i * QB, *ba = a + i * 292;
-        /* software prefetch of the weight stream 16 KiB ahead (a hint: never faults) */
-        for (int l = 0; l < 2 * QB; l += 64) _mm_prefetch((const char *)(bw + 16384 + l), _MM_HINT_T0);
         const __m512i c0 = q3_K_blk512(bw, ba, sh0, sh1, hb, sidx0, sidx1);
         accf0 = _mm512_fmadd_ps(_mm512_set1_ps(gk_ldf(ba) * gk_kq_h2f(bw + 108)), _mm512_cvtepi32_ps(c0), accf0);
     }
