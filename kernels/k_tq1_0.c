@@ -145,10 +145,6 @@ GK_KQ_AVX2 __m256i tq1_trit8(__m256i vp) {
     const __m256i r = _mm256_avg_epu8(x, _mm256_avg_epu8(x, _mm256_setzero_si256()));
     return _mm256_and_si256(_mm256_srli_epi16(r, 6), _mm256_set1_epi8(3));
 }
-GK_KQ_AVX2 __m128i tq1_mul3_128(__m128i v) { return _mm_add_epi8(v, _mm_add_epi8(v, v)); }
-GK_KQ_AVX2 __m128i tq1_mul9_128(__m128i v) {
-    return _mm_add_epi8(_mm_and_si128(_mm_slli_epi16(v, 3), _mm_set1_epi8(-8)), v);
-}
 /* One block: eight vectors of 32 trits, the powers of 3 by byte adds (x3 chain), int16 sums
  * (|each| <= 4 * 2 * 2 * 127). Returns the block's int32 lanes of sum (t - 1) * a. */
 GK_KQ_AVX2 __m256i tq1_blk256(const uint8_t *bw, const uint8_t *ba) {
