@@ -155,44 +155,59 @@ GK_KQ_AVX2 float q5_K_dot_simd(int64_t n, const void *vw, const void *va) {
     const __m128 r = _mm_sub_ps(h, _mm_movehl_ps(h, h));
     return _mm_cvtss_f32(_mm_add_ss(r, _mm_movehdup_ps(r)));
 }
-GK_TARGET_AVX512 static inline __m512i q5_K_red4(__m512i v0, __m512i v1, __m512i v2, __m512i v3) {
+GK_TARGET_AVX512 static inline __attribute__((always_inline)) __m512i q5_K_red4(__m512i v0, __m512i v1, __m512i v2, __m512i v3) {
     const __m512i t0 = _mm512_add_epi32(_mm512_unpacklo_epi32(v0, v1), _mm512_unpackhi_epi32(v0, v1));
     const __m512i t1 = _mm512_add_epi32(_mm512_unpacklo_epi32(v2, v3), _mm512_unpackhi_epi32(v2, v3));
     return _mm512_add_epi32(_mm512_unpacklo_epi64(t0, t1), _mm512_unpackhi_epi64(t0, t1));
 }
-GK_TARGET_AVX512 static float q5_K_dot_avx512(int64_t n, const void *vw, const void *va) {
-    const uint8_t *w = (const uint8_t *)vw, *a = (const uint8_t *)va;
+/* One super-block's chunk sums, reduced: lane (L, k) = sub-block 2k (L < 2) or 2k+1 (L >= 2),
+ * summed over 128-bit lane L. */
+GK_TARGET_AVX512 static inline __attribute__((always_inline)) __m512i q5_K_u512(const uint8_t *bw, const uint8_t *ba) {
     const __m512i m4 = _mm512_set1_epi8(0xF), s16 = _mm512_set1_epi8(16);
-    const __m128i sctl = _mm_setr_epi8(0, 2, 4, 6, 0, 2, 4, 6, 1, 3, 5, 7, 1, 3, 5, 7);
-    const __m512i didx = _mm512_inserti64x4(_mm512_setzero_si512(), _mm256_set1_epi32(1), 1);
     __m512i hb[4];
     for (int c = 0; c < 4; ++c)
         hb[c] = _mm512_inserti64x4(_mm512_set1_epi8((char)(1 << (2 * c))), _mm256_set1_epi8((char)(1 << (2 * c + 1))), 1);
-    __m512 accf = _mm512_setzero_ps();
-    for (int64_t i = 0; i < n / 256; i++) {
-        const uint8_t *bw = w + i * QB, *ba = a + i * 292;
-        GK_T16_PREFETCH(bw, QB, GK_T16_PF_DIST);
-        const __m128i sm = q5_K_scales(bw + 4);
-        const __m512i qh = _mm512_broadcast_i64x4(gk_kq_ld256(bw + 16));
-        __m512i v[4];
-        for (int c = 0; c < 4; ++c) {
-            const __m512i q = _mm512_broadcast_i64x4(gk_kq_ld256(bw + 48 + 32 * c));
-            __m512i x = _mm512_and_si512(_mm512_mask_srli_epi16(q, 0xFFFF0000u, q, 4), m4);
-            x = _mm512_mask_add_epi8(x, _mm512_test_epi8_mask(qh, hb[c]), x, s16);
-            v[c] = _mm512_dpbusd_epi32(_mm512_setzero_si512(), x, _mm512_loadu_si512((const void *)(ba + 4 + 64 * c)));
-        }
-        const __m512i u = _mm512_mullo_epi32(q5_K_red4(v[0], v[1], v[2], v[3]),
-                                             _mm512_cvtepu8_epi32(_mm_shuffle_epi8(sm, sctl)));
-        const __m256i bs = gk_kq_ld256(ba + 260);
-        const __m128i pairs = _mm_hadd_epi16(_mm256_castsi256_si128(bs), _mm256_extracti128_si256(bs, 1));
-        const __m128i mm = _mm_madd_epi16(_mm_cvtepu8_epi16(_mm_srli_si128(sm, 8)), pairs);
-        const __m256i a8 = _mm256_add_epi32(_mm512_castsi512_si256(u), _mm512_extracti64x4_epi64(u, 1));
-        const __m512i t = _mm512_inserti64x4(_mm512_castsi256_si512(a8), _mm256_zextsi128_si256(mm), 1);
-        const __m128 dd = _mm_mul_ps(_mm_cvtph_ps(_mm_cvtsi32_si128((int)gk_ld32(bw))), _mm_set1_ps(gk_ldf(ba)));
-        accf = _mm512_fmadd_ps(_mm512_permutexvar_ps(didx, _mm512_castps128_ps512(dd)), _mm512_cvtepi32_ps(t), accf);
+    const __m512i qh = _mm512_broadcast_i64x4(gk_kq_ld256(bw + 16));
+    __m512i v[4];
+    for (int c = 0; c < 4; ++c) {
+        const __m512i q = _mm512_broadcast_i64x4(gk_kq_ld256(bw + 48 + 32 * c));
+        __m512i x = _mm512_and_si512(_mm512_mask_srli_epi16(q, 0xFFFF0000u, q, 4), m4);
+        x = _mm512_mask_add_epi8(x, _mm512_test_epi8_mask(qh, hb[c]), x, s16);
+        v[c] = _mm512_dpbusd_epi32(_mm512_setzero_si512(), x, _mm512_loadu_si512((const void *)(ba + 4 + 64 * c)));
     }
-    return gk_kq_hsum_ps(_mm256_sub_ps(_mm512_castps512_ps256(accf),
-                                       _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(accf), 1))));
+    return q5_K_red4(v[0], v[1], v[2], v[3]);
+}
+/* Two super-blocks A, B per step: [A even | A odd | B even | B odd] sub-block sums (lanes L0+L1,
+ * L2+L3), one vpmulld with the scales in that order, min sums [A | B] by one vpmaddwd (each min
+ * in both words of a dword against the bsum pairs), one conversion and FMA each. A lone last
+ * super-block runs as A with B = A and B's d, dmin zero. */
+GK_TARGET_AVX512 static float q5_K_dot_avx512(int64_t n, const void *vw, const void *va) {
+    const uint8_t *w = (const uint8_t *)vw, *a = (const uint8_t *)va;
+    const int64_t nb = n / 256;
+    const __m128i sctl = _mm_setr_epi8(0, 2, 4, 6, 1, 3, 5, 7, 8, 10, 12, 14, 9, 11, 13, 15);
+    const __m512i iD = _mm512_inserti64x4(_mm512_setzero_si512(), _mm256_set1_epi32(2), 1);
+    const __m512i iM = _mm512_add_epi32(iD, _mm512_set1_epi32(1));
+    __m512 accf = _mm512_setzero_ps(), accm = _mm512_setzero_ps();
+    for (int64_t i = 0; i < nb; i += 2) {
+        const int two = i + 1 < nb;
+        const uint8_t *bwA = w + i * QB, *baA = a + i * 292;
+        const uint8_t *bwB = two ? bwA + QB : bwA, *baB = two ? baA + 292 : baA;
+        GK_T16_PREFETCH(bwA, 2 * QB, GK_T16_PF_DIST);
+        const __m128i smA = q5_K_scales(bwA + 4), smB = q5_K_scales(bwB + 4);
+        const __m512i uA = q5_K_u512(bwA, baA), uB = q5_K_u512(bwB, baB);
+        const __m512i T = _mm512_add_epi32(_mm512_shuffle_i64x2(uA, uB, 0x88), _mm512_shuffle_i64x2(uA, uB, 0xDD));
+        const __m512i I = _mm512_mullo_epi32(T, _mm512_cvtepu8_epi32(_mm_shuffle_epi8(_mm_unpacklo_epi64(smA, smB), sctl)));
+        const __m512i m32 = _mm512_cvtepu8_epi32(_mm_unpackhi_epi64(smA, smB));
+        const __m512i bs = _mm512_inserti64x4(_mm512_castsi256_si512(gk_kq_ld256(baA + 260)), gk_kq_ld256(baB + 260), 1);
+        const __m512i M = _mm512_madd_epi16(bs, _mm512_or_si512(m32, _mm512_slli_epi32(m32, 16)));
+        /* [dA, dminA, dB, dminB] * [daA, daA, daB, daB]; B's zero when there is no B */
+        const __m128i h = _mm_insert_epi32(_mm_cvtsi32_si128((int)gk_ld32(bwA)), two ? (int)gk_ld32(bwB) : 0, 1);
+        const __m128 dd = _mm_mul_ps(_mm_cvtph_ps(h), _mm_setr_ps(gk_ldf(baA), gk_ldf(baA), gk_ldf(baB), gk_ldf(baB)));
+        accf = _mm512_fmadd_ps(_mm512_permutexvar_ps(iD, _mm512_castps128_ps512(dd)), _mm512_cvtepi32_ps(I), accf);
+        accm = _mm512_fmadd_ps(_mm512_permutexvar_ps(iM, _mm512_castps128_ps512(dd)), _mm512_cvtepi32_ps(M), accm);
+    }
+    const __m512 f = _mm512_sub_ps(accf, accm);
+    return gk_kq_hsum_ps(_mm256_add_ps(_mm512_castps512_ps256(f), _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(f), 1))));
 }
 #endif
 static float q5_K_dot_scalar GK_KQ_P_DOT { return q5_K_dot_body GK_KQ_A_DOT; }
