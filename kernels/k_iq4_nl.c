@@ -104,24 +104,15 @@ GK_TARGET_AVX2 static inline __m256i iq4_nl_t8_blk(const uint8_t *bw, const uint
     const __m256i x = _mm256_shuffle_epi8(gk_table16(gk_kvalues_iq4nl), gk_nibbles32(bw + 2));
     return gk_dot_i8_i32(x, _mm256_loadu_si256((const __m256i *)(ba + 2)));
 }
-GK_TARGET_AVX2 static inline __m256 iq4_nl_t8_finish(const uint8_t *bw, const uint8_t *ba, __m256i s, __m256 acc) {
-    return _mm256_fmadd_ps(_mm256_mul_ps(gk_t8_f16(bw, 18), gk_t8_f16(ba, 34)), _mm256_cvtepi32_ps(s), acc);
-}
+GK_T8_FINISH_D(iq4_nl_t8_finish, 18, 34)
 GK_T8_DOT(iq4_nl_dot_t8, 18, 34, iq4_nl_t8_blk, iq4_nl_t8_finish, iq4_nl_dot_avx2)
 /* AVX-512 tiles (kdot512.h): the table shifted to unsigned (K+128) for vpdpbusd, minus 128*Σy. */
 GK_TARGET_AVX512 static inline __m512i iq4_nl_t16_pair(const uint8_t *w0, const uint8_t *a0, const uint8_t *w1,
                                                        const uint8_t *a1) {
     static const uint8_t tbl[16] = {1, 24, 45, 63, 79, 93, 106, 118, 129, 141, 153, 166, 181, 197, 217, 241};
-    const __m512i xu = _mm512_shuffle_epi8(_mm512_broadcast_i32x4(_mm_loadu_si128((const __m128i *)tbl)),
-                                           gk_t16_nibbles_bc(w0 + 2, w1 + 2));
-    const __m512i y = gk_t16_q8(a0 + 2, a1 + 2);
-    const __m512i p = _mm512_dpbusd_epi32(_mm512_setzero_si512(), xu, y);
-    return _mm512_sub_epi32(p, _mm512_dpbusd_epi32(_mm512_setzero_si512(), _mm512_set1_epi8((char)128), y));
+    return gk_t16_lut_pair(tbl, (char)128, w0 + 2, w1 + 2, a0 + 2, a1 + 2);
 }
-GK_TARGET_AVX512 static inline __m512 iq4_nl_t16_finish(const uint8_t *bw, const uint8_t *ba, __m512i s, __m512 acc) {
-    const __m512 d = _mm512_mul_ps(GK_T16_F16(bw, 18, 0), GK_T16_F16(ba, 34, 0));
-    return _mm512_fmadd_ps(d, _mm512_cvtepi32_ps(s), acc);
-}
+GK_T16_FINISH_D(iq4_nl_t16_finish, 18, 34)
 GK_T16_DOT(iq4_nl_dot_t16, 18, 34, iq4_nl_t16_pair, iq4_nl_t16_finish, iq4_nl_dot_avx512)
 #endif
 

@@ -144,12 +144,8 @@ GK_TARGET_AVX512 static float mxfp4_dot_b2(int64_t n, const void *vw, const void
 /* AVX-512 tiles of sixteen blocks (kdot512.h); rows shorter than a tile use the step above. */
 GK_TARGET_AVX512 static inline __m512i mxfp4_t16_pair(const uint8_t *w0, const uint8_t *a0, const uint8_t *w1,
                                                       const uint8_t *a1) {
-    static const int8_t tbl12[16] = {12, 13, 14, 15, 16, 18, 20, 24, 12, 11, 10, 9, 8, 6, 4, 0};
-    const __m512i xu = _mm512_shuffle_epi8(_mm512_broadcast_i32x4(_mm_loadu_si128((const __m128i *)tbl12)),
-                                           gk_t16_nibbles_bc(w0 + 1, w1 + 1));
-    const __m512i y = gk_t16_q8(a0 + 2, a1 + 2);
-    const __m512i p = _mm512_dpbusd_epi32(_mm512_setzero_si512(), xu, y);
-    return _mm512_sub_epi32(p, _mm512_dpbusd_epi32(_mm512_setzero_si512(), _mm512_set1_epi8(12), y));
+    static const uint8_t tbl12[16] = {12, 13, 14, 15, 16, 18, 20, 24, 12, 11, 10, 9, 8, 6, 4, 0};
+    return gk_t16_lut_pair(tbl12, 12, w0 + 1, w1 + 1, a0 + 2, a1 + 2);
 }
 /* The sixteen E8M0 bytes (offset 17k: word 17k/2, its high byte for odd k) as gk_e8m0_half. The
  * windows start at blocks 0, 4, 8 and, clamped to the tile's end, byte 144 (block 12 at +60). */

@@ -131,9 +131,7 @@ GK_DOT_BLOCKS_VNNI_LOOP(q4_0_dot, _avx2, GK_TARGET_AVX2, 18, 34)
 GK_TARGET_AVX2 static inline __m256i q4_0_t8_blk(const uint8_t *bw, const uint8_t *ba) {
     return gk_t8_dot_u8_off(gk_nibbles32(bw + 2), _mm256_loadu_si256((const __m256i *)(ba + 2)), _mm256_set1_epi8(8));
 }
-GK_TARGET_AVX2 static inline __m256 q4_0_t8_finish(const uint8_t *bw, const uint8_t *ba, __m256i s, __m256 acc) {
-    return _mm256_fmadd_ps(_mm256_mul_ps(gk_t8_f16(bw, 18), gk_t8_f16(ba, 34)), _mm256_cvtepi32_ps(s), acc);
-}
+GK_T8_FINISH_D(q4_0_t8_finish, 18, 34)
 GK_T8_DOT(q4_0_dot_t8, 18, 34, q4_0_t8_blk, q4_0_t8_finish, q4_0_dot_avx2)
 /* AVX-512: two blocks per 512-bit vector, unsigned codes (VNNI) and the offset as 8*Σy. */
 GK_TARGET_AVX512 static inline __m512 q4_0_dot_blk2(const uint8_t *bw, const uint8_t *ba, __m512 acc) {
@@ -171,14 +169,9 @@ GK_TARGET_AVX512 static float q4_0_dot_b2(int64_t n, const void *vw, const void 
 /* AVX-512 tiles of sixteen blocks (kdot512.h); rows shorter than a tile use the step above. */
 GK_TARGET_AVX512 static inline __m512i q4_0_t16_pair(const uint8_t *w0, const uint8_t *a0, const uint8_t *w1,
                                                      const uint8_t *a1) {
-    const __m512i y = gk_t16_q8(a0 + 2, a1 + 2);
-    const __m512i p = _mm512_dpbusd_epi32(_mm512_setzero_si512(), gk_t16_nibbles_bc(w0 + 2, w1 + 2), y);
-    return _mm512_sub_epi32(p, _mm512_dpbusd_epi32(_mm512_setzero_si512(), _mm512_set1_epi8(8), y));
+    return gk_t16_dot_off(gk_t16_nibbles_bc(w0 + 2, w1 + 2), gk_t16_q8(a0 + 2, a1 + 2), 8);
 }
-GK_TARGET_AVX512 static inline __m512 q4_0_t16_finish(const uint8_t *bw, const uint8_t *ba, __m512i s, __m512 acc) {
-    const __m512 d = _mm512_mul_ps(GK_T16_F16(bw, 18, 0), GK_T16_F16(ba, 34, 0));
-    return _mm512_fmadd_ps(d, _mm512_cvtepi32_ps(s), acc);
-}
+GK_T16_FINISH_D(q4_0_t16_finish, 18, 34)
 GK_T16_DOT(q4_0_dot_avx512, 18, 34, q4_0_t16_pair, q4_0_t16_finish, q4_0_dot_b2)
 #endif
 

@@ -149,13 +149,7 @@ GK_TARGET_AVX512 static inline __m512i q4_1_t16_pair(const uint8_t *w0, const ui
                                                      const uint8_t *a1) {
     return _mm512_dpbusd_epi32(_mm512_setzero_si512(), gk_t16_nibbles_bc(w0 + 4, w1 + 4), gk_t16_q8(a0 + 4, a1 + 4));
 }
-GK_TARGET_AVX512 static inline __m512 q4_1_t16_finish(const uint8_t *bw, const uint8_t *ba, __m512i s, __m512 acc) {
-    __m512 dw, mw, da, sa;
-    GK_T16_F16X2(bw, 20, 0, &dw, &mw);
-    GK_T16_F16X2(ba, 36, 0, &da, &sa);
-    acc = _mm512_fmadd_ps(mw, sa, acc);
-    return _mm512_fmadd_ps(_mm512_mul_ps(dw, da), _mm512_cvtepi32_ps(s), acc);
-}
+GK_T16_FINISH_DM(q4_1_t16_finish, 20, 36)
 GK_T16_DOT(q4_1_dot_avx512, 20, 36, q4_1_t16_pair, q4_1_t16_finish, q4_1_dotm_avx512)
 #endif
 

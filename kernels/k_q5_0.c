@@ -137,9 +137,7 @@ GK_TARGET_AVX2 static inline __m256i q5_0_t8_blk(const uint8_t *bw, const uint8_
                                        _mm256_and_si256(gk_bits32(gk_ld32(bw + 2)), _mm256_set1_epi8(0x10)));
     return gk_t8_dot_u8_off(xu, _mm256_loadu_si256((const __m256i *)(ba + 2)), _mm256_set1_epi8(16));
 }
-GK_TARGET_AVX2 static inline __m256 q5_0_t8_finish(const uint8_t *bw, const uint8_t *ba, __m256i s, __m256 acc) {
-    return _mm256_fmadd_ps(_mm256_mul_ps(gk_t8_f16(bw, 22), gk_t8_f16(ba, 34)), _mm256_cvtepi32_ps(s), acc);
-}
+GK_T8_FINISH_D(q5_0_t8_finish, 22, 34)
 GK_T8_DOT(q5_0_dot_t8, 22, 34, q5_0_t8_blk, q5_0_t8_finish, q5_0_dot_avx2)
 /* AVX-512: two blocks per 512-bit vector, codes 0..31 unsigned (VNNI) and the -16 as 16*Σy. */
 GK_TARGET_AVX512 static inline __m512 q5_0_dot_blk2(const uint8_t *bw, const uint8_t *ba, __m512 acc) {
@@ -180,14 +178,9 @@ GK_TARGET_AVX512 static inline __m512i q5_0_t16_pair(const uint8_t *w0, const ui
                                                      const uint8_t *a1) {
     const __m512i z = gk_t16_nibbles_bc(w0 + 6, w1 + 6);
     const __mmask64 k = _cvtu64_mask64((uint64_t)gk_ld32(w0 + 2) | ((uint64_t)gk_ld32(w1 + 2) << 32));
-    const __m512i y = gk_t16_q8(a0 + 2, a1 + 2);
-    const __m512i p = _mm512_dpbusd_epi32(_mm512_setzero_si512(), _mm512_mask_add_epi8(z, k, z, _mm512_set1_epi8(16)), y);
-    return _mm512_sub_epi32(p, _mm512_dpbusd_epi32(_mm512_setzero_si512(), _mm512_set1_epi8(16), y));
+    return gk_t16_dot_off(_mm512_mask_add_epi8(z, k, z, _mm512_set1_epi8(16)), gk_t16_q8(a0 + 2, a1 + 2), 16);
 }
-GK_TARGET_AVX512 static inline __m512 q5_0_t16_finish(const uint8_t *bw, const uint8_t *ba, __m512i s, __m512 acc) {
-    const __m512 d = _mm512_mul_ps(GK_T16_F16(bw, 22, 0), GK_T16_F16(ba, 34, 0));
-    return _mm512_fmadd_ps(d, _mm512_cvtepi32_ps(s), acc);
-}
+GK_T16_FINISH_D(q5_0_t16_finish, 22, 34)
 GK_T16_DOT(q5_0_dot_avx512, 22, 34, q5_0_t16_pair, q5_0_t16_finish, q5_0_dot_b2)
 #endif
 

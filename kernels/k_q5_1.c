@@ -148,13 +148,7 @@ GK_TARGET_AVX512 static inline __m512i q5_1_t16_pair(const uint8_t *w0, const ui
     return _mm512_dpbusd_epi32(_mm512_setzero_si512(), _mm512_mask_add_epi8(x, hb, x, _mm512_set1_epi8(16)),
                                gk_t16_q8(a0 + 4, a1 + 4));
 }
-GK_TARGET_AVX512 static inline __m512 q5_1_t16_finish(const uint8_t *bw, const uint8_t *ba, __m512i s, __m512 acc) {
-    __m512 dw, mw, da, sa;
-    GK_T16_F16X2(bw, 24, 0, &dw, &mw);
-    GK_T16_F16X2(ba, 36, 0, &da, &sa);
-    acc = _mm512_fmadd_ps(mw, sa, acc);
-    return _mm512_fmadd_ps(_mm512_mul_ps(dw, da), _mm512_cvtepi32_ps(s), acc);
-}
+GK_T16_FINISH_DM(q5_1_t16_finish, 24, 36)
 GK_T16_DOT(q5_1_dot_avx512, 24, 36, q5_1_t16_pair, q5_1_t16_finish, q5_1_dotm_avx512)
 #endif
 

@@ -136,9 +136,7 @@ GK_DOT_BLOCKS(q8_0_dot, 34, 34)
 GK_TARGET_AVX2 static inline __m256i q8_0_t8_blk(const uint8_t *bw, const uint8_t *ba) {
     return gk_dot_i8_i32(_mm256_loadu_si256((const __m256i *)(bw + 2)), _mm256_loadu_si256((const __m256i *)(ba + 2)));
 }
-GK_TARGET_AVX2 static inline __m256 q8_0_t8_finish(const uint8_t *bw, const uint8_t *ba, __m256i s, __m256 acc) {
-    return _mm256_fmadd_ps(_mm256_mul_ps(gk_t8_f16(bw, 34), gk_t8_f16(ba, 34)), _mm256_cvtepi32_ps(s), acc);
-}
+GK_T8_FINISH_D(q8_0_t8_finish, 34, 34)
 GK_T8_DOT(q8_0_dot_t8, 34, 34, q8_0_t8_blk, q8_0_t8_finish, q8_0_dot_avx2)
 /* AVX-512 tiles (kdot512.h): |x| times y with x's sign, one vpdpbusd per two blocks. */
 GK_TARGET_AVX512 static inline __m512i q8_0_t16_pair(const uint8_t *w0, const uint8_t *a0, const uint8_t *w1,
@@ -147,10 +145,7 @@ GK_TARGET_AVX512 static inline __m512i q8_0_t16_pair(const uint8_t *w0, const ui
     const __m512i sy = _mm512_mask_sub_epi8(y, _mm512_movepi8_mask(x), _mm512_setzero_si512(), y);
     return _mm512_dpbusd_epi32(_mm512_setzero_si512(), _mm512_abs_epi8(x), sy);
 }
-GK_TARGET_AVX512 static inline __m512 q8_0_t16_finish(const uint8_t *bw, const uint8_t *ba, __m512i s, __m512 acc) {
-    const __m512 d = _mm512_mul_ps(GK_T16_F16(bw, 34, 0), GK_T16_F16(ba, 34, 0));
-    return _mm512_fmadd_ps(d, _mm512_cvtepi32_ps(s), acc);
-}
+GK_T16_FINISH_D(q8_0_t16_finish, 34, 34)
 GK_T16_DOT(q8_0_dot_t16, 34, 34, q8_0_t16_pair, q8_0_t16_finish, q8_0_dot_avx512)
 #endif
 

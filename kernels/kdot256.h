@@ -47,6 +47,13 @@ GK_TARGET_AVX2 static inline __m256i gk_t8_dot_u8_off(__m256i xu, __m256i y, __m
     return _mm256_madd_epi16(p, _mm256_set1_epi16(1));
 }
 
+/* FINISH for GK_T8_DOT: weight d (fp16 at 0 of SBW-byte blocks) times activation d (fp16 at 0
+ * of SBA-byte blocks), one FMA for the eight blocks. */
+#define GK_T8_FINISH_D(name, SBW, SBA)                                                           \
+    GK_TARGET_AVX2 static inline __m256 name(const uint8_t *bw, const uint8_t *ba, __m256i s, __m256 acc) { \
+        return _mm256_fmadd_ps(_mm256_mul_ps(gk_t8_f16(bw, SBW), gk_t8_f16(ba, SBA)), _mm256_cvtepi32_ps(s), acc); \
+    }
+
 /* The tile loop. BLK(bw, ba) -> __m256i eight int32 partial sums of one block; FINISH(bw, ba,
  * sums, acc) -> acc plus the tile's float contribution; TAIL(n, w, a) the remaining blocks
  * (fewer than eight). The weights are prefetched GK_T8_PF_DIST ahead (a hint: never faults). */

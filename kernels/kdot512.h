@@ -119,6 +119,38 @@ GK_TARGET_AVX512 static inline __m512i gk_t16_q8(const uint8_t *p0, const uint8_
                               _mm256_loadu_si256((const __m256i *)p1), 1);
 }
 
+/* Unsigned codes xu times the Q8 values y, minus off*Σy per group of four: the dot product of
+ * codes that the format offsets by -off (Q4_0 -8, Q5_0 -16, IQ4_NL's table shifted by +128,
+ * MXFP4's by +12). */
+GK_TARGET_AVX512 static inline __m512i gk_t16_dot_off(__m512i xu, __m512i y, char off) {
+    const __m512i p = _mm512_dpbusd_epi32(_mm512_setzero_si512(), xu, y);
+    return _mm512_sub_epi32(p, _mm512_dpbusd_epi32(_mm512_setzero_si512(), _mm512_set1_epi8(off), y));
+}
+/* Two blocks of sixteen code bytes (q0, q1) looked up in a 16-entry table of unsigned values
+ * (the format's values + off), against the Q8 quants at y0, y1. */
+GK_TARGET_AVX512 static inline __m512i gk_t16_lut_pair(const uint8_t *tbl, char off, const uint8_t *q0,
+                                                       const uint8_t *q1, const uint8_t *y0, const uint8_t *y1) {
+    const __m512i xu = _mm512_shuffle_epi8(_mm512_broadcast_i32x4(_mm_loadu_si128((const __m128i *)tbl)),
+                                           gk_t16_nibbles_bc(q0, q1));
+    return gk_t16_dot_off(xu, gk_t16_q8(y0, y1), off);
+}
+/* FINISH functions for GK_T16_DOT: NAME(bw, ba, sums, acc). _D: weight d (fp16 at 0 of SBW-byte
+ * blocks) times activation d (fp16 at 0 of SBA-byte blocks); _DM: plus the min term m_w*s_a
+ * (fp16 at 2 of both). */
+#define GK_T16_FINISH_D(name, SBW, SBA)                                                          \
+    GK_TARGET_AVX512 static inline __m512 name(const uint8_t *bw, const uint8_t *ba, __m512i s, __m512 acc) { \
+        const __m512 d = _mm512_mul_ps(GK_T16_F16(bw, SBW, 0), GK_T16_F16(ba, SBA, 0));         \
+        return _mm512_fmadd_ps(d, _mm512_cvtepi32_ps(s), acc);                                  \
+    }
+#define GK_T16_FINISH_DM(name, SBW, SBA)                                                         \
+    GK_TARGET_AVX512 static inline __m512 name(const uint8_t *bw, const uint8_t *ba, __m512i s, __m512 acc) { \
+        __m512 dw, mw, da, sa;                                                                  \
+        GK_T16_F16X2(bw, SBW, 0, &dw, &mw);                                                     \
+        GK_T16_F16X2(ba, SBA, 0, &da, &sa);                                                     \
+        acc = _mm512_fmadd_ps(mw, sa, acc);                                                     \
+        return _mm512_fmadd_ps(_mm512_mul_ps(dw, da), _mm512_cvtepi32_ps(s), acc);              \
+    }
+
 /* Software prefetch of the SIZE bytes DIST bytes ahead of p, one hint per 64 bytes (with tiles
  * laid end to end, steps of at most 64 bytes reach every cache line). A prefetch never faults
  * and loads nothing into registers, so it may point past the row (the address is formed as an
