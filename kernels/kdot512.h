@@ -9,7 +9,7 @@
  *   2. reduces the eight vectors to one vector of sixteen per-block sums (gk_t16_reduce: three
  *      levels of unpack + add, no horizontal reduction per block);
  *   3. gathers the sixteen fp16 scales of the weights and of the activations with two-source
- *      word permutes of 128-byte windows (gk_t16_f16: no vpgatherdd, which is slow here), and
+ *      word permutes of 128-byte windows (GK_T16_F16: no vpgatherdd, which is slow here), and
  *      applies them with one conversion and one FMA per sixteen blocks.
  * Pair k of a tile holds blocks (k, k+4) for k < 4 and (k+4, k+8) for k >= 4, so that the
  * reduction yields the sixteen sums in block order.
