@@ -2,76 +2,12 @@
  * Reference quantizer: d = max/-8, q = min(15, (int8)(x*id + 8.5)). Imatrix path: make_qx_quants
  * with w = qw*sqrt(σ²+x²), σ² over the whole row (§3.9). vec_dot pairs with Q8_0. */
 #include "kdot512.h"
+#include "kq_legacy.h"
 #include "kdot256.h"
 
 #define QB 18
 
-GK_INLINE void q4_0_ref_block(const float *x, uint8_t *out) {
-    float amax = 0.0f, max = 0.0f;
-    for (int j = 0; j < 32; j++) {
-        const float v = x[j];
-        if (amax < fabsf(v)) {
-            amax = fabsf(v);
-            max = v;
-        }
-    }
-    const float d = max / -8;
-    const float id = d ? 1.0f / d : 0.0f;
-    gk_st16(out, gk_f32_to_f16(d));
-    for (int j = 0; j < 16; ++j) {
-        const float x0 = x[j] * id;
-        const float x1 = x[16 + j] * id;
-        const int a = gk_cvtt_i8(x0 + 8.5f), b = gk_cvtt_i8(x1 + 8.5f);
-        const uint8_t xi0 = (uint8_t)(a < 15 ? a : 15);
-        const uint8_t xi1 = (uint8_t)(b < 15 ? b : 15);
-        out[2 + j] = (uint8_t)(xi0 | (xi1 << 4));
-    }
-}
-
-#if GK_X86
-GK_TARGET_AVX2 static inline void q4_0_ref_block_avx2(const float *x, uint8_t *out) {
-    float amax;
-    const float max = gk_first_absmax32(x, &amax);
-    const float d = max / -8;
-    const float id = d ? 1.0f / d : 0.0f;
-    gk_st16(out, gk_f32_to_f16(d));
-    const __m256 vid = _mm256_set1_ps(id), off = _mm256_set1_ps(8.5f);
-    __m256i v[4];
-    for (int k = 0; k < 4; k++)
-        v[k] = gk_u8_of_min_i8(_mm256_add_ps(_mm256_mul_ps(_mm256_loadu_ps(x + 8 * k), vid), off), 15);
-    gk_store_nibbles(v, out + 2);
-}
-#define Q4_0_BLOCK(simd, x, o) ((simd) ? q4_0_ref_block_avx2(x, o) : q4_0_ref_block(x, o))
-#else
-#define Q4_0_BLOCK(simd, x, o) ((void)(simd), q4_0_ref_block(x, o))
-#endif
-
-GK_INLINE size_t q4_0_quant_impl(const float *x, void *vy, int64_t nrows, int64_t n_per_row,
-                                 const float *imatrix, int simd) {
-    uint8_t *y = (uint8_t *)vy;
-    const int64_t nb = n_per_row / 32;
-    for (int64_t r = 0; r < nrows; r++) {
-        const float *xr = x + r * n_per_row;
-        uint8_t *yr = y + r * nb * QB;
-        if (!imatrix) {
-            for (int64_t ib = 0; ib < nb; ib++) Q4_0_BLOCK(simd, xr + ib * 32, yr + ib * QB);
-            continue;
-        }
-        const float sigma2 = gk_row_sigma2(xr, n_per_row);
-        for (int64_t ib = 0; ib < nb; ib++) {
-            const float *xb = xr + 32 * ib, *qw = imatrix + 32 * ib;
-            float weight[32];
-            int8_t L[32];
-            for (int j = 0; j < 32; ++j) weight[j] = qw[j] * sqrtf(sigma2 + xb[j] * xb[j]);
-            float d = gk_kq_make_qx_quants(32, 8, xb, L, 1, weight);
-            uint8_t *o = yr + ib * QB;
-            gk_st16(o, gk_f32_to_f16(d));
-            for (int j = 0; j < 16; ++j) o[2 + j] = (uint8_t)(L[j] | (L[j + 16] << 4));
-        }
-    }
-    return (size_t)(nrows * nb * QB);
-}
-GK_KFN_QSIMD(q4_0_quant)
+GK_LEGACY_QUANT(q4_0_quant, 4, 0)
 
 GK_INLINE void q4_0_tof_impl(const void *vx, float *y, int64_t k) {
     const uint8_t *x = (const uint8_t *)vx;

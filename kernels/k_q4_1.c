@@ -3,81 +3,11 @@
  * make_qkx3_quants(32, 15, ..., -0.9, 0.05, 36) with w = qw*sqrt(σ²+x²), σ² over the row.
  * vec_dot pairs with Q8_1. */
 #include "kdot512.h"
+#include "kq_legacy.h"
 
 #define QB 20
 
-GK_INLINE void q4_1_ref_block(const float *x, uint8_t *out) {
-    float min = 3.402823466e+38f, max = -3.402823466e+38f;
-    for (int j = 0; j < 32; j++) {
-        const float v = x[j];
-        if (v < min) min = v;
-        if (v > max) max = v;
-    }
-    const float d = (max - min) / 15;
-    const float id = d ? 1.0f / d : 0.0f;
-    gk_st16(out, gk_f32_to_f16(d));
-    gk_st16(out + 2, gk_f32_to_f16(min));
-    for (int j = 0; j < 16; ++j) {
-        const float x0 = (x[j] - min) * id;
-        const float x1 = (x[16 + j] - min) * id;
-        const int a = gk_cvtt_i8(x0 + 0.5f), b = gk_cvtt_i8(x1 + 0.5f);
-        const uint8_t xi0 = (uint8_t)(a < 15 ? a : 15);
-        const uint8_t xi1 = (uint8_t)(b < 15 ? b : 15);
-        out[4 + j] = (uint8_t)(xi0 | (xi1 << 4));
-    }
-}
-
-#if GK_X86
-GK_TARGET_AVX2 static inline void q4_1_ref_block_avx2(const float *x, uint8_t *out) {
-    float min, max;
-    if (!gk_minmax32(x, &min, &max)) {
-        q4_1_ref_block(x, out);
-        return;
-    }
-    const float d = (max - min) / 15;
-    const float id = d ? 1.0f / d : 0.0f;
-    gk_st16(out, gk_f32_to_f16(d));
-    gk_st16(out + 2, gk_f32_to_f16(min));
-    const __m256 vid = _mm256_set1_ps(id), vmin = _mm256_set1_ps(min), h = _mm256_set1_ps(0.5f);
-    __m256i v[4];
-    for (int k = 0; k < 4; k++) {
-        const __m256 t = _mm256_mul_ps(_mm256_sub_ps(_mm256_loadu_ps(x + 8 * k), vmin), vid);
-        v[k] = gk_u8_of_min_i8(_mm256_add_ps(t, h), 15);
-    }
-    gk_store_nibbles(v, out + 4);
-}
-#define Q4_1_BLOCK(simd, x, o) ((simd) ? q4_1_ref_block_avx2(x, o) : q4_1_ref_block(x, o))
-#else
-#define Q4_1_BLOCK(simd, x, o) ((void)(simd), q4_1_ref_block(x, o))
-#endif
-
-GK_INLINE size_t q4_1_quant_impl(const float *x, void *vy, int64_t nrows, int64_t n_per_row,
-                                 const float *imatrix, int simd) {
-    uint8_t *y = (uint8_t *)vy;
-    const int64_t nb = n_per_row / 32;
-    for (int64_t r = 0; r < nrows; r++) {
-        const float *xr = x + r * n_per_row;
-        uint8_t *yr = y + r * nb * QB;
-        if (!imatrix) {
-            for (int64_t ib = 0; ib < nb; ib++) Q4_1_BLOCK(simd, xr + ib * 32, yr + ib * QB);
-            continue;
-        }
-        const float sigma2 = gk_row_sigma2(xr, n_per_row);
-        for (int64_t ib = 0; ib < nb; ib++) {
-            const float *xb = xr + 32 * ib, *qw = imatrix + 32 * ib;
-            float weight[32], min;
-            uint8_t L[32], Laux[32];
-            for (int j = 0; j < 32; ++j) weight[j] = qw[j] * sqrtf(sigma2 + xb[j] * xb[j]);
-            float d = gk_kq_make_qkx3_quants(32, 15, xb, weight, L, &min, Laux, -0.9f, 0.05f, 36, 0);
-            uint8_t *o = yr + ib * QB;
-            gk_st16(o, gk_f32_to_f16(d));
-            gk_st16(o + 2, gk_f32_to_f16(-min));
-            for (int j = 0; j < 16; ++j) o[4 + j] = (uint8_t)(L[j] | (L[j + 16] << 4));
-        }
-    }
-    return (size_t)(nrows * nb * QB);
-}
-GK_KFN_QSIMD(q4_1_quant)
+GK_LEGACY_QUANT(q4_1_quant, 4, 1)
 
 GK_INLINE void q4_1_tof_impl(const void *vx, float *y, int64_t k) {
     const uint8_t *x = (const uint8_t *)vx;

@@ -3,80 +3,12 @@
  * path: make_qx_quants(32, 16, ..., w) with w = qw*sqrt(σ²+x²), σ² over the row. vec_dot
  * pairs with Q8_0. */
 #include "kdot512.h"
+#include "kq_legacy.h"
 #include "kdot256.h"
 
 #define QB 22
 
-GK_INLINE void q5_0_ref_block(const float *x, uint8_t *out) {
-    float amax = 0.0f, max = 0.0f;
-    for (int j = 0; j < 32; j++) {
-        const float v = x[j];
-        if (amax < fabsf(v)) {
-            amax = fabsf(v);
-            max = v;
-        }
-    }
-    const float d = max / -16;
-    const float id = d ? 1.0f / d : 0.0f;
-    gk_st16(out, gk_f32_to_f16(d));
-    uint8_t L[32];
-    for (int j = 0; j < 16; ++j) {
-        const float x0 = x[j] * id;
-        const float x1 = x[16 + j] * id;
-        const int a = gk_cvtt_i8(x0 + 16.5f), b = gk_cvtt_i8(x1 + 16.5f);
-        L[j] = (uint8_t)(a < 31 ? a : 31);
-        L[j + 16] = (uint8_t)(b < 31 ? b : 31);
-    }
-    gk_q5_pack(L, out + 2, out + 6);
-}
-
-#if GK_X86
-GK_TARGET_AVX2 static inline void q5_0_ref_block_avx2(const float *x, uint8_t *out) {
-    float amax;
-    const float max = gk_first_absmax32(x, &amax);
-    const float d = max / -16;
-    const float id = d ? 1.0f / d : 0.0f;
-    gk_st16(out, gk_f32_to_f16(d));
-    const __m256 vid = _mm256_set1_ps(id), off = _mm256_set1_ps(16.5f);
-    __m256i v[4];
-    for (int k = 0; k < 4; k++)
-        v[k] = gk_u8_of_min_i8(_mm256_add_ps(_mm256_mul_ps(_mm256_loadu_ps(x + 8 * k), vid), off), 31);
-    gk_st32(out + 2, gk_bit4_mask(v));
-    const __m256i m4 = _mm256_set1_epi32(0x0F);
-    for (int k = 0; k < 4; k++) v[k] = _mm256_and_si256(v[k], m4);
-    gk_store_nibbles(v, out + 6);
-}
-#define Q5_0_BLOCK(simd, x, o) ((simd) ? q5_0_ref_block_avx2(x, o) : q5_0_ref_block(x, o))
-#else
-#define Q5_0_BLOCK(simd, x, o) ((void)(simd), q5_0_ref_block(x, o))
-#endif
-
-GK_INLINE size_t q5_0_quant_impl(const float *x, void *vy, int64_t nrows, int64_t n_per_row,
-                                 const float *imatrix, int simd) {
-    uint8_t *y = (uint8_t *)vy;
-    const int64_t nb = n_per_row / 32;
-    for (int64_t r = 0; r < nrows; r++) {
-        const float *xr = x + r * n_per_row;
-        uint8_t *yr = y + r * nb * QB;
-        if (!imatrix) {
-            for (int64_t ib = 0; ib < nb; ib++) Q5_0_BLOCK(simd, xr + ib * 32, yr + ib * QB);
-            continue;
-        }
-        const float sigma2 = gk_row_sigma2(xr, n_per_row);
-        for (int64_t ib = 0; ib < nb; ib++) {
-            const float *xb = xr + 32 * ib, *qw = imatrix + 32 * ib;
-            float weight[32];
-            int8_t L[32];
-            for (int j = 0; j < 32; ++j) weight[j] = qw[j] * sqrtf(sigma2 + xb[j] * xb[j]);
-            float d = gk_kq_make_qx_quants(32, 16, xb, L, 1, weight);
-            uint8_t *o = yr + ib * QB;
-            gk_st16(o, gk_f32_to_f16(d));
-            gk_q5_pack((const uint8_t *)L, o + 2, o + 6);
-        }
-    }
-    return (size_t)(nrows * nb * QB);
-}
-GK_KFN_QSIMD(q5_0_quant)
+GK_LEGACY_QUANT(q5_0_quant, 5, 0)
 
 GK_INLINE void q5_0_tof_impl(const void *vx, float *y, int64_t k) {
     const uint8_t *x = (const uint8_t *)vx;

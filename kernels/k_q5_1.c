@@ -3,84 +3,11 @@
  * make_qkx3_quants(32, 31, ..., -0.9, 0.05, 36) with w = qw*sqrt(σ²+x²), σ² over the row.
  * vec_dot pairs with Q8_1. */
 #include "kdot512.h"
+#include "kq_legacy.h"
 
 #define QB 24
 
-GK_INLINE void q5_1_ref_block(const float *x, uint8_t *out) {
-    float min = 3.402823466e+38f, max = -3.402823466e+38f;
-    for (int j = 0; j < 32; j++) {
-        const float v = x[j];
-        if (v < min) min = v;
-        if (v > max) max = v;
-    }
-    const float d = (max - min) / 31;
-    const float id = d ? 1.0f / d : 0.0f;
-    gk_st16(out, gk_f32_to_f16(d));
-    gk_st16(out + 2, gk_f32_to_f16(min));
-    uint8_t L[32];
-    for (int j = 0; j < 16; ++j) {
-        const float x0 = (x[j] - min) * id;
-        const float x1 = (x[16 + j] - min) * id;
-        L[j] = (uint8_t)gk_cvtt_u8(x0 + 0.5f);
-        L[j + 16] = (uint8_t)gk_cvtt_u8(x1 + 0.5f);
-    }
-    gk_q5_pack(L, out + 4, out + 8);
-}
-
-#if GK_X86
-GK_TARGET_AVX2 static inline void q5_1_ref_block_avx2(const float *x, uint8_t *out) {
-    float min, max;
-    if (!gk_minmax32(x, &min, &max)) {
-        q5_1_ref_block(x, out);
-        return;
-    }
-    const float d = (max - min) / 31;
-    const float id = d ? 1.0f / d : 0.0f;
-    gk_st16(out, gk_f32_to_f16(d));
-    gk_st16(out + 2, gk_f32_to_f16(min));
-    const __m256 vid = _mm256_set1_ps(id), vmin = _mm256_set1_ps(min), h = _mm256_set1_ps(0.5f);
-    const __m256i ff = _mm256_set1_epi32(0xFF), m4 = _mm256_set1_epi32(0x0F);
-    __m256i v[4];
-    for (int k = 0; k < 4; k++) {
-        const __m256 t = _mm256_mul_ps(_mm256_sub_ps(_mm256_loadu_ps(x + 8 * k), vmin), vid);
-        v[k] = _mm256_and_si256(_mm256_cvttps_epi32(_mm256_add_ps(t, h)), ff); /* (uint8) */
-    }
-    gk_st32(out + 4, gk_bit4_mask(v));
-    for (int k = 0; k < 4; k++) v[k] = _mm256_and_si256(v[k], m4);
-    gk_store_nibbles(v, out + 8);
-}
-#define Q5_1_BLOCK(simd, x, o) ((simd) ? q5_1_ref_block_avx2(x, o) : q5_1_ref_block(x, o))
-#else
-#define Q5_1_BLOCK(simd, x, o) ((void)(simd), q5_1_ref_block(x, o))
-#endif
-
-GK_INLINE size_t q5_1_quant_impl(const float *x, void *vy, int64_t nrows, int64_t n_per_row,
-                                 const float *imatrix, int simd) {
-    uint8_t *y = (uint8_t *)vy;
-    const int64_t nb = n_per_row / 32;
-    for (int64_t r = 0; r < nrows; r++) {
-        const float *xr = x + r * n_per_row;
-        uint8_t *yr = y + r * nb * QB;
-        if (!imatrix) {
-            for (int64_t ib = 0; ib < nb; ib++) Q5_1_BLOCK(simd, xr + ib * 32, yr + ib * QB);
-            continue;
-        }
-        const float sigma2 = gk_row_sigma2(xr, n_per_row);
-        for (int64_t ib = 0; ib < nb; ib++) {
-            const float *xb = xr + 32 * ib, *qw = imatrix + 32 * ib;
-            float weight[32], min;
-            uint8_t L[32], Laux[32];
-            for (int j = 0; j < 32; ++j) weight[j] = qw[j] * sqrtf(sigma2 + xb[j] * xb[j]);
-            float d = gk_kq_make_qkx3_quants(32, 31, xb, weight, L, &min, Laux, -0.9f, 0.05f, 36, 0);
-            uint8_t *o = yr + ib * QB;
-            gk_st16(o, gk_f32_to_f16(d));
-            gk_st16(o + 2, gk_f32_to_f16(-min));
-            gk_q5_pack(L, o + 4, o + 8);
-        }
-    }
-    return (size_t)(nrows * nb * QB);
-}
-GK_KFN_QSIMD(q5_1_quant)
+GK_LEGACY_QUANT(q5_1_quant, 5, 1)
 
 GK_INLINE void q5_1_tof_impl(const void *vx, float *y, int64_t k) {
     const uint8_t *x = (const uint8_t *)vx;
