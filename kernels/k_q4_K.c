@@ -6,27 +6,8 @@
 
 #define QB 144
 
-/* Requantize with the decoded scales and pack (shared by both paths). */
-GK_KQ_INLINE void q4_K_finish(const float *x, uint8_t *o, uint8_t *L, int simd) {
-    (void)simd;
-    const float d = gk_f16_to_f32(gk_ld16(o)), dmin = gk_f16_to_f32(gk_ld16(o + 2));
-    for (int j = 0; j < 8; ++j) {
-        uint8_t sc, m;
-        gk_kq_get_scale_min_k4(j, o + 4, &sc, &m);
-        const float dd = d * sc;
-        if (!dd) continue;
-        const float dm = dmin * m;
-#if GK_X86
-        if (simd) {
-            gk_kq_requant_simd(x + 32 * j, 32, 1, dm, dd, 0, 15, 0, L + 32 * j);
-            continue;
-        }
-#endif
-        for (int ii = 0; ii < 32; ++ii) {
-            int l = gk_nearest_int((x[32 * j + ii] + dm) / dd);
-            L[32 * j + ii] = (uint8_t)gk_kq_clampi(l, 0, 15);
-        }
-    }
+/* Pack the 256 codes (shared by both paths). */
+GK_KQ_INLINE void q4_K_pack(uint8_t *o, const uint8_t *L) {
     uint8_t *q = o + 16;
     for (int j = 0; j < 256; j += 64) {
         for (int l = 0; l < 32; ++l) q[l] = (uint8_t)(L[j + l] | (L[j + l + 32] << 4));
@@ -34,22 +15,7 @@ GK_KQ_INLINE void q4_K_finish(const float *x, uint8_t *o, uint8_t *L, int simd) 
     }
 }
 
-/* One super-block, both paths (qw NULL: reference). */
-static void q4_K_block(const float *x, uint8_t *o, const float *qw) {
-    uint8_t L[256];
-    gk_kq_q45_scales(x, qw, o, L, 15, -1.f, 0.1f, 20);
-    q4_K_finish(x, o, L, 0);
-}
-
-#if GK_X86
-GK_TARGET_AVX2 static void q4_K_block_simd(const float *x, uint8_t *o, const float *qw) {
-    uint8_t L[256];
-    gk_kq_q45_scales_simd(x, qw, o, L, 15, -1.f, 0.1f, 20);
-    q4_K_finish(x, o, L, 1);
-}
-#endif
-
-GK_KQ_QUANT_ISA(q4_K, QB)
+GK_KQ_Q45_QUANT(q4_K, QB, 15, -1.f, 0.1f, 20)
 
 GK_KQ_INLINE void q4_K_tof_body(const void *vx, float *y, int64_t k) {
     const uint8_t *x = (const uint8_t *)vx;

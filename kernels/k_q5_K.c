@@ -5,27 +5,8 @@
 
 #define QB 176
 
-/* Requantize with the decoded scales and pack ql / qh (shared by both paths). */
-GK_KQ_INLINE void q5_K_finish(const float *x, uint8_t *o, uint8_t *L, int simd) {
-    (void)simd;
-    const float d = gk_f16_to_f32(gk_ld16(o)), dmin = gk_f16_to_f32(gk_ld16(o + 2));
-    for (int j = 0; j < 8; ++j) {
-        uint8_t sc, m;
-        gk_kq_get_scale_min_k4(j, o + 4, &sc, &m);
-        const float dd = d * sc;
-        if (!dd) continue;
-        const float dm = dmin * m;
-#if GK_X86
-        if (simd) {
-            gk_kq_requant_simd(x + 32 * j, 32, 1, dm, dd, 0, 31, 0, L + 32 * j);
-            continue;
-        }
-#endif
-        for (int ii = 0; ii < 32; ++ii) {
-            int l = gk_nearest_int((x[32 * j + ii] + dm) / dd);
-            L[32 * j + ii] = (uint8_t)gk_kq_clampi(l, 0, 31);
-        }
-    }
+/* Pack the 256 codes (shared by both paths). */
+GK_KQ_INLINE void q5_K_pack(uint8_t *o, const uint8_t *L) {
     uint8_t *qh = o + 16, *ql = o + 48;
     memset(qh, 0, 32);
     uint8_t m1 = 1, m2 = 2;
@@ -43,22 +24,7 @@ GK_KQ_INLINE void q5_K_finish(const float *x, uint8_t *o, uint8_t *L, int simd) 
     }
 }
 
-/* One super-block, both paths (qw NULL: reference). */
-static void q5_K_block(const float *x, uint8_t *o, const float *qw) {
-    uint8_t L[256];
-    gk_kq_q45_scales(x, qw, o, L, 31, -0.5f, 0.1f, 15);
-    q5_K_finish(x, o, L, 0);
-}
-
-#if GK_X86
-GK_TARGET_AVX2 static void q5_K_block_simd(const float *x, uint8_t *o, const float *qw) {
-    uint8_t L[256];
-    gk_kq_q45_scales_simd(x, qw, o, L, 31, -0.5f, 0.1f, 15);
-    q5_K_finish(x, o, L, 1);
-}
-#endif
-
-GK_KQ_QUANT_ISA(q5_K, QB)
+GK_KQ_Q45_QUANT(q5_K, QB, 31, -0.5f, 0.1f, 15)
 
 GK_KQ_INLINE void q5_K_tof_body(const void *vx, float *y, int64_t k) {
     const uint8_t *x = (const uint8_t *)vx;

@@ -848,6 +848,52 @@ GK_TARGET_AVX2 __attribute__((unused)) static void gk_kq_q45_scales_simd(
 
 #endif
 
+/* Q4_K / Q5_K after the scale search: requantize each sub-block with the decoded 6-bit scale
+ * and min (l = nearest((x + dmin*m) / (d*sc)) clamped to 0..nmax; a sub-block with d*sc == 0
+ * keeps the search's codes); simd: the AVX2 loop (the same values). */
+GK_KQ_INLINE void gk_kq_q45_requant(const float *x, const uint8_t *o, uint8_t *L, int nmax, int simd) {
+    (void)simd;
+    const float d = gk_f16_to_f32(gk_ld16(o)), dmin = gk_f16_to_f32(gk_ld16(o + 2));
+    for (int j = 0; j < 8; ++j) {
+        uint8_t sc, m;
+        gk_kq_get_scale_min_k4(j, o + 4, &sc, &m);
+        const float dd = d * sc;
+        if (!dd) continue;
+        const float dm = dmin * m;
+#if GK_X86
+        if (simd) {
+            gk_kq_requant_simd(x + 32 * j, 32, 1, dm, dd, 0, nmax, 0, L + 32 * j);
+            continue;
+        }
+#endif
+        for (int ii = 0; ii < 32; ++ii) {
+            int l = gk_nearest_int((x[32 * j + ii] + dm) / dd);
+            L[32 * j + ii] = (uint8_t)gk_kq_clampi(l, 0, nmax);
+        }
+    }
+}
+
+/* NAME_block (reference search) and NAME_block_simd (lane-parallel search) of Q4_K / Q5_K with
+ * make_qkx2_quants(nmax, rmin, rdelta, nstep), then the requantization and NAME_pack(o, L); and
+ * the quantize instances (GK_KQ_QUANT_ISA). */
+#define GK_KQ_Q45_BLOCK_FN(name, suffix, tgt, search, simd, nmax, rmin, rdelta, nstep) \
+    tgt static void name##_block##suffix(const float *x, uint8_t *o, const float *qw) { \
+        uint8_t L[256];                                                                  \
+        search(x, qw, o, L, nmax, rmin, rdelta, nstep);                                  \
+        gk_kq_q45_requant(x, o, L, nmax, simd);                                          \
+        name##_pack(o, L);                                                               \
+    }
+#if GK_X86
+#define GK_KQ_Q45_QUANT(name, qb, nmax, rmin, rdelta, nstep)                                                  \
+    GK_KQ_Q45_BLOCK_FN(name, , , gk_kq_q45_scales, 0, nmax, rmin, rdelta, nstep)                              \
+    GK_KQ_Q45_BLOCK_FN(name, _simd, GK_TARGET_AVX2, gk_kq_q45_scales_simd, 1, nmax, rmin, rdelta, nstep)      \
+    GK_KQ_QUANT_ISA(name, qb)
+#else
+#define GK_KQ_Q45_QUANT(name, qb, nmax, rmin, rdelta, nstep)                     \
+    GK_KQ_Q45_BLOCK_FN(name, , , gk_kq_q45_scales, 0, nmax, rmin, rdelta, nstep) \
+    GK_KQ_QUANT_ISA(name, qb)
+#endif
+
 /* Validation: fp16 fields at off0 (and off1 if >= 0) of every block finite; a trailing partial
  * block is bad. */
 static inline int64_t gk_kq_validate_f16(const void *data, size_t nbytes, size_t bsize, int off0,
