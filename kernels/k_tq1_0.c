@@ -6,11 +6,6 @@
 
 #define QB 54
 
-GK_KQ_INLINE int tq1_lround(float v) {
-    if (v > -1e9f && v < 1e9f) return (int)lroundf(v);
-    return 0;
-}
-
 /* Element index of trit k of byte j (j < 48: qs, 48..51: qh). */
 GK_KQ_INLINE int tq1_elem(int j, int k) {
     if (j < 32) return 32 * k + j;
@@ -18,33 +13,22 @@ GK_KQ_INLINE int tq1_elem(int j, int k) {
     return 240 + 4 * k + (j - 48);
 }
 
-GK_KQ_INLINE size_t tq1_0_quant_body(const float *x, void *vy, int64_t nrows, int64_t n_per_row,
-                                     const float *imatrix) {
-    (void)imatrix;
-    if (n_per_row <= 0 || nrows < 0 || n_per_row % 256) return 0;
-    const int64_t nb = nrows * (n_per_row / 256);
-    uint8_t *y = (uint8_t *)vy;
-    for (int64_t i = 0; i < nb; i++, x += 256) {
-        uint8_t *o = y + i * QB;
-        float amax = 0.0f;
-        for (int j = 0; j < 256; j++) {
-            float a = fabsf(x[j]);
-            amax = amax > a ? amax : a;
+/* The 52 code bytes of one block. */
+static inline void tq1_0_pack(const float *x, float id, uint8_t *o) {
+    for (int j = 0; j < 52; ++j) {
+        const int nt = j < 48 ? 5 : 4;
+        uint8_t q = 0;
+        for (int k = 0; k < nt; ++k) {
+            int xi = gk_kq_tq_lround(x[tq1_elem(j, k)] * id) + 1;
+            q = (uint8_t)(q * 3 + xi);
         }
-        const float d = amax, id = d ? 1.0f / d : 0.0f;
-        for (int j = 0; j < 52; ++j) {
-            const int nt = j < 48 ? 5 : 4;
-            uint8_t q = 0;
-            for (int k = 0; k < nt; ++k) {
-                int xi = tq1_lround(x[tq1_elem(j, k)] * id) + 1;
-                q = (uint8_t)(q * 3 + xi);
-            }
-            if (j >= 48) q = (uint8_t)(q * 3);
-            o[j] = (uint8_t)(((uint16_t)q * 256 + (243 - 1)) / 243);
-        }
-        gk_st16(o + 52, gk_f32_to_f16(d));
+        if (j >= 48) q = (uint8_t)(q * 3);
+        o[j] = (uint8_t)(((uint16_t)q * 256 + (243 - 1)) / 243);
     }
-    return (size_t)(nb * QB);
+}
+GK_KQ_INLINE size_t tq1_0_quant_body GK_KQ_P_QUANT {
+    (void)imatrix;
+    return gk_kq_tq_quant_rows(x, vy, nrows, n_per_row, QB, tq1_0_pack);
 }
 #if GK_X86
 /* 8 bytes of base-3 digits t_0..t_{nt-1} (first most significant, uint8 wrap, then the qh shift
@@ -60,32 +44,19 @@ GK_KQ_AVX2 void tq1_pack8(const float *x, int stride, int nt, __m256 id, uint8_t
     const __m128i p16 = _mm_packs_epi32(_mm256_castsi256_si128(r), _mm256_extracti128_si256(r, 1));
     _mm_storel_epi64((__m128i *)out, _mm_packus_epi16(p16, p16));
 }
-GK_KQ_AVX2 size_t tq1_0_quant_simd(const float *x, void *vy, int64_t nrows, int64_t n_per_row,
-                                   const float *imatrix) {
-    if (n_per_row <= 0 || nrows < 0 || n_per_row % 256) return 0;
-    const int64_t nb = nrows * (n_per_row / 256);
-    uint8_t *y = (uint8_t *)vy;
-    for (int64_t i = 0; i < nb; i++) {
-        const float *xb = x + i * 256;
-        uint8_t *o = y + i * QB;
-        float amax;
-        if (gk_kq_amax256(xb, &amax)) {
-            tq1_0_quant_body(xb, o, 1, 256, imatrix);
-            continue;
-        }
-        const float d = amax, idf = d ? 1.0f / d : 0.0f;
-        const __m256 id = _mm256_set1_ps(idf);
-        for (int j = 0; j < 32; j += 8) tq1_pack8(xb + j, 32, 5, id, o + j);
-        for (int j = 0; j < 16; j += 8) tq1_pack8(xb + 160 + j, 16, 5, id, o + 32 + j);
-        for (int j = 48; j < 52; ++j) {
-            uint8_t q = 0;
-            for (int k = 0; k < 4; ++k) q = (uint8_t)(q * 3 + tq1_lround(xb[tq1_elem(j, k)] * idf) + 1);
-            q = (uint8_t)(q * 3);
-            o[j] = (uint8_t)(((uint16_t)q * 256 + (243 - 1)) / 243);
-        }
-        gk_st16(o + 52, gk_f32_to_f16(d));
+GK_TARGET_AVX2 static inline void tq1_0_pack_simd(const float *xb, float idf, __m256 id, uint8_t *o) {
+    for (int j = 0; j < 32; j += 8) tq1_pack8(xb + j, 32, 5, id, o + j);
+    for (int j = 0; j < 16; j += 8) tq1_pack8(xb + 160 + j, 16, 5, id, o + 32 + j);
+    for (int j = 48; j < 52; ++j) {
+        uint8_t q = 0;
+        for (int k = 0; k < 4; ++k) q = (uint8_t)(q * 3 + gk_kq_tq_lround(xb[tq1_elem(j, k)] * idf) + 1);
+        q = (uint8_t)(q * 3);
+        o[j] = (uint8_t)(((uint16_t)q * 256 + (243 - 1)) / 243);
     }
-    return (size_t)(nb * QB);
+}
+GK_KQ_AVX2 size_t tq1_0_quant_simd GK_KQ_P_QUANT {
+    (void)imatrix;
+    return gk_kq_tq_quant_rows_simd(x, vy, nrows, n_per_row, QB, tq1_0_pack, tq1_0_pack_simd);
 }
 #endif
 GK_KQ_FN_SIMD(size_t, tq1_0_quant, GK_KQ_P_QUANT, GK_KQ_A_QUANT)

@@ -6,70 +6,40 @@
 
 #define QB 66
 
-/* lroundf of a value, as the int ggml keeps (NaN / huge: glibc returns LONG_MIN, whose low 32
- * bits are 0; only the low 2 bits of t + 1 matter downstream). */
-GK_KQ_INLINE int tq_lround(float v) {
-    if (v > -1e9f && v < 1e9f) return (int)lroundf(v);
-    return 0;
-}
-
-GK_KQ_INLINE size_t tq2_0_quant_body(const float *x, void *vy, int64_t nrows, int64_t n_per_row,
-                                     const float *imatrix) {
-    (void)imatrix;
-    if (n_per_row <= 0 || nrows < 0 || n_per_row % 256) return 0;
-    const int64_t nb = nrows * (n_per_row / 256);
-    uint8_t *y = (uint8_t *)vy;
-    for (int64_t i = 0; i < nb; i++, x += 256) {
-        uint8_t *o = y + i * QB;
-        float amax = 0.0f;
-        for (int j = 0; j < 256; j++) {
-            float a = fabsf(x[j]);
-            amax = amax > a ? amax : a;
-        }
-        const float d = amax, id = d ? 1.0f / d : 0.0f;
-        for (int j = 0; j < 64; j += 32) {
-            for (int m = 0; m < 32; ++m) {
-                uint8_t q = 0;
-                for (int n = 0; n < 4; ++n) {
-                    int xi = tq_lround(x[128 * (j / 32) + m + n * 32] * id) + 1;
-                    q = (uint8_t)(q + ((xi & 3) << (2 * n)));
-                }
-                o[j + m] = q;
+/* The 64 code bytes of one block. */
+static inline void tq2_0_pack(const float *x, float id, uint8_t *o) {
+    for (int j = 0; j < 64; j += 32) {
+        for (int m = 0; m < 32; ++m) {
+            uint8_t q = 0;
+            for (int n = 0; n < 4; ++n) {
+                int xi = gk_kq_tq_lround(x[128 * (j / 32) + m + n * 32] * id) + 1;
+                q = (uint8_t)(q + ((xi & 3) << (2 * n)));
             }
+            o[j + m] = q;
         }
-        gk_st16(o + 64, gk_f32_to_f16(d));
     }
-    return (size_t)(nb * QB);
+}
+GK_KQ_INLINE size_t tq2_0_quant_body GK_KQ_P_QUANT {
+    (void)imatrix;
+    return gk_kq_tq_quant_rows(x, vy, nrows, n_per_row, QB, tq2_0_pack);
 }
 #if GK_X86
-GK_KQ_AVX2 size_t tq2_0_quant_simd(const float *x, void *vy, int64_t nrows, int64_t n_per_row,
-                                   const float *imatrix) {
-    if (n_per_row <= 0 || nrows < 0 || n_per_row % 256) return 0;
-    const int64_t nb = nrows * (n_per_row / 256);
-    uint8_t *y = (uint8_t *)vy;
-    for (int64_t i = 0; i < nb; i++) {
-        const float *xb = x + i * 256;
-        uint8_t *o = y + i * QB;
-        float amax;
-        if (gk_kq_amax256(xb, &amax)) {
-            tq2_0_quant_body(xb, o, 1, 256, imatrix);
-            continue;
-        }
-        const float d = amax, idf = d ? 1.0f / d : 0.0f;
-        const __m256 id = _mm256_set1_ps(idf);
-        for (int g = 0; g < 2; ++g)
-            for (int m = 0; m < 32; m += 8) {
-                __m256i q = _mm256_setzero_si256();
-                for (int n = 0; n < 4; ++n) {
-                    const __m256i t = _mm256_and_si256(gk_kq_tq_round8(xb + 128 * g + 32 * n + m, id), _mm256_set1_epi32(3));
-                    q = _mm256_or_si256(q, _mm256_slli_epi32(t, 2 * n));
-                }
-                const __m128i p16 = _mm_packs_epi32(_mm256_castsi256_si128(q), _mm256_extracti128_si256(q, 1));
-                _mm_storel_epi64((__m128i *)(o + 32 * g + m), _mm_packus_epi16(p16, p16));
+GK_TARGET_AVX2 static inline void tq2_0_pack_simd(const float *xb, float idf, __m256 id, uint8_t *o) {
+    (void)idf;
+    for (int g = 0; g < 2; ++g)
+        for (int m = 0; m < 32; m += 8) {
+            __m256i q = _mm256_setzero_si256();
+            for (int n = 0; n < 4; ++n) {
+                const __m256i t = _mm256_and_si256(gk_kq_tq_round8(xb + 128 * g + 32 * n + m, id), _mm256_set1_epi32(3));
+                q = _mm256_or_si256(q, _mm256_slli_epi32(t, 2 * n));
             }
-        gk_st16(o + 64, gk_f32_to_f16(d));
-    }
-    return (size_t)(nb * QB);
+            const __m128i p16 = _mm_packs_epi32(_mm256_castsi256_si128(q), _mm256_extracti128_si256(q, 1));
+            _mm_storel_epi64((__m128i *)(o + 32 * g + m), _mm_packus_epi16(p16, p16));
+        }
+}
+GK_KQ_AVX2 size_t tq2_0_quant_simd GK_KQ_P_QUANT {
+    (void)imatrix;
+    return gk_kq_tq_quant_rows_simd(x, vy, nrows, n_per_row, QB, tq2_0_pack, tq2_0_pack_simd);
 }
 #endif
 GK_KQ_FN_SIMD(size_t, tq2_0_quant, GK_KQ_P_QUANT, GK_KQ_A_QUANT)

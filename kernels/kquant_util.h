@@ -873,6 +873,61 @@ GK_KQ_INLINE void gk_kq_q45_requant(const float *x, const uint8_t *o, uint8_t *L
     }
 }
 
+/* TQ1_0 / TQ2_0 (§3.6): lroundf as the int ggml keeps (NaN / huge: glibc returns LONG_MIN,
+ * whose low 32 bits are 0; only the low bits of t + 1 matter downstream). */
+GK_KQ_INLINE int gk_kq_tq_lround(float v) {
+    if (v > -1e9f && v < 1e9f) return (int)lroundf(v);
+    return 0;
+}
+
+/* TQ1_0 / TQ2_0 quantize (ggml's quantize_row_tq*_0_ref; no imatrix): per 256-value block
+ * d = amax, the codes from pack(x, 1/d, o), d as f16 in the last two bytes of the qb-byte block.
+ * pack is a compile-time constant at every call (the wrappers inline it). */
+typedef void (*gk_kq_tq_pack_fn)(const float *x, float id, uint8_t *o);
+GK_KQ_INLINE size_t gk_kq_tq_quant_rows(const float *x, void *vy, int64_t nrows, int64_t n_per_row,
+                                        size_t qb, gk_kq_tq_pack_fn pack) {
+    if (n_per_row <= 0 || nrows < 0 || n_per_row % 256) return 0;
+    const int64_t nb = nrows * (n_per_row / 256);
+    uint8_t *y = (uint8_t *)vy;
+    for (int64_t i = 0; i < nb; i++, x += 256) {
+        uint8_t *o = y + i * qb;
+        float amax = 0.0f;
+        for (int j = 0; j < 256; j++) {
+            float a = fabsf(x[j]);
+            amax = amax > a ? amax : a;
+        }
+        const float d = amax, id = d ? 1.0f / d : 0.0f;
+        pack(x, id, o);
+        gk_st16(o + qb - 2, gk_f32_to_f16(d));
+    }
+    return (size_t)(nb * qb);
+}
+#if GK_X86
+/* The same with the AVX2 amax and pack_simd(x, 1/d, its broadcast, o); a block whose amax the
+ * vector reduction cannot stand for (gk_kq_amax256) takes the scalar path. */
+typedef void (*gk_kq_tq_pack_simd_fn)(const float *x, float idf, __m256 id, uint8_t *o);
+GK_KQ_AVX2 size_t gk_kq_tq_quant_rows_simd(const float *x, void *vy, int64_t nrows, int64_t n_per_row,
+                                           size_t qb, gk_kq_tq_pack_fn pack,
+                                           gk_kq_tq_pack_simd_fn pack_simd) {
+    if (n_per_row <= 0 || nrows < 0 || n_per_row % 256) return 0;
+    const int64_t nb = nrows * (n_per_row / 256);
+    uint8_t *y = (uint8_t *)vy;
+    for (int64_t i = 0; i < nb; i++) {
+        const float *xb = x + i * 256;
+        uint8_t *o = y + i * qb;
+        float amax;
+        if (gk_kq_amax256(xb, &amax)) {
+            gk_kq_tq_quant_rows(xb, o, 1, 256, qb, pack);
+            continue;
+        }
+        const float d = amax, idf = d ? 1.0f / d : 0.0f;
+        pack_simd(xb, idf, _mm256_set1_ps(idf), o);
+        gk_st16(o + qb - 2, gk_f32_to_f16(d));
+    }
+    return (size_t)(nb * qb);
+}
+#endif
+
 /* NAME_block (reference search) and NAME_block_simd (lane-parallel search) of Q4_K / Q5_K with
  * make_qkx2_quants(nmax, rmin, rdelta, nstep), then the requantization and NAME_pack(o, L); and
  * the quantize instances (GK_KQ_QUANT_ISA). */
