@@ -6,19 +6,11 @@
 
 #define QB 18
 
-/* One super-block of `sbs` values in sub-blocks of 32 (shared with IQ4_XS through the same
- * code shape): fills scales[] and L[] (indices), returns nothing; see §3.5 steps 1-5. */
+/* One block: weights, scale search, indices (§3.5 steps 1-5). */
 GK_INLINE void iq4_nl_block(const float *x, uint8_t *out, const float *qw, int simd) {
-    float sigma2 = 0;
-    for (int j = 0; j < 32; ++j) sigma2 += x[j] * x[j];
-    sigma2 *= 2.f / 32;
     float weight[32];
     uint8_t L[32];
-    if (qw) {
-        for (int j = 0; j < 32; ++j) weight[j] = qw[j] * sqrtf(sigma2 + x[j] * x[j]);
-    } else {
-        for (int j = 0; j < 32; ++j) weight[j] = x[j] * x[j];
-    }
+    gk_iq4_weights(x, qw, gk_iq4_sigma2(x, 32), weight);
     const float scale = GK_IQ4_SCALE(simd, x, weight);
     gk_st16(out, gk_f32_to_f16(scale));
     float id = scale ? 1 / scale : 0;
@@ -26,25 +18,12 @@ GK_INLINE void iq4_nl_block(const float *x, uint8_t *out, const float *qw, int s
     for (int j = 0; j < 16; ++j) out[2 + j] = (uint8_t)(L[j] | (L[16 + j] << 4));
 }
 
+/* the 16 tries of each block's scale search run as vector lanes: identical bytes */
 GK_INLINE size_t iq4_nl_quant_impl(const float *x, void *vy, int64_t nrows, int64_t n_per_row,
                                    const float *imatrix, int simd) {
-    uint8_t *y = (uint8_t *)vy;
-    const int64_t nb = n_per_row / 32;
-    for (int64_t r = 0; r < nrows; r++)
-        for (int64_t ib = 0; ib < nb; ib++)
-            iq4_nl_block(x + r * n_per_row + ib * 32, y + (r * nb + ib) * QB,
-                         imatrix ? imatrix + 32 * ib : NULL, simd);
-    return (size_t)(nrows * nb * QB);
+    return gk_quant_block_rows(x, vy, nrows, n_per_row, imatrix, simd, 32, QB, iq4_nl_block);
 }
-static size_t iq4_nl_quant_scalar GK_P_QUANT {
-    return iq4_nl_quant_impl(x, vy, nrows, n_per_row, imatrix, 0);
-}
-#if GK_X86
-/* the 16 tries of each block's scale search run as vector lanes: identical bytes */
-GK_TARGET_AVX2 static size_t iq4_nl_quant_avx2 GK_P_QUANT {
-    return iq4_nl_quant_impl(x, vy, nrows, n_per_row, imatrix, 1);
-}
-#endif
+GK_KFN_QSIMD2(iq4_nl_quant)
 
 GK_INLINE void iq4_nl_tof_impl(const void *vx, float *y, int64_t k) {
     const uint8_t *x = (const uint8_t *)vx;

@@ -8,20 +8,13 @@
 #define Q8K_B 292
 
 GK_INLINE void iq4_xs_block(const float *x, uint8_t *out, const float *quant_weights, int simd) {
-    float sigma2 = 0;
-    for (int j = 0; j < 256; ++j) sigma2 += x[j] * x[j];
-    sigma2 *= 2.f / 256;
+    const float sigma2 = gk_iq4_sigma2(x, 256);
     float scales[8], weight[32];
     uint8_t L[256];
     float max_scale = 0, amax_scale = 0;
     for (int ib = 0; ib < 8; ++ib) {
         const float *xb = x + ib * 32;
-        if (quant_weights) {
-            const float *qw = quant_weights + ib * 32;
-            for (int j = 0; j < 32; ++j) weight[j] = qw[j] * sqrtf(sigma2 + xb[j] * xb[j]);
-        } else {
-            for (int j = 0; j < 32; ++j) weight[j] = xb[j] * xb[j];
-        }
+        gk_iq4_weights(xb, quant_weights ? quant_weights + ib * 32 : NULL, sigma2, weight);
         const float d = GK_IQ4_SCALE(simd, xb, weight);
         scales[ib] = d;
         float abs_d = fabsf(d);
@@ -55,25 +48,12 @@ GK_INLINE void iq4_xs_block(const float *x, uint8_t *out, const float *quant_wei
             out[8 + 16 * i + j] = (uint8_t)(L[32 * i + j] | (L[32 * i + 16 + j] << 4));
 }
 
+/* the 16 tries of each sub-block's scale search run as vector lanes: identical bytes */
 GK_INLINE size_t iq4_xs_quant_impl(const float *x, void *vy, int64_t nrows, int64_t n_per_row,
                                    const float *imatrix, int simd) {
-    uint8_t *y = (uint8_t *)vy;
-    const int64_t nb = n_per_row / 256;
-    for (int64_t r = 0; r < nrows; r++)
-        for (int64_t ib = 0; ib < nb; ib++)
-            iq4_xs_block(x + r * n_per_row + ib * 256, y + (r * nb + ib) * QB,
-                         imatrix ? imatrix + 256 * ib : NULL, simd);
-    return (size_t)(nrows * nb * QB);
+    return gk_quant_block_rows(x, vy, nrows, n_per_row, imatrix, simd, 256, QB, iq4_xs_block);
 }
-static size_t iq4_xs_quant_scalar GK_P_QUANT {
-    return iq4_xs_quant_impl(x, vy, nrows, n_per_row, imatrix, 0);
-}
-#if GK_X86
-/* the 16 tries of each sub-block's scale search run as vector lanes: identical bytes */
-GK_TARGET_AVX2 static size_t iq4_xs_quant_avx2 GK_P_QUANT {
-    return iq4_xs_quant_impl(x, vy, nrows, n_per_row, imatrix, 1);
-}
-#endif
+GK_KFN_QSIMD2(iq4_xs_quant)
 
 GK_INLINE void iq4_xs_tof_impl(const void *vx, float *y, int64_t k) {
     const uint8_t *x = (const uint8_t *)vx;

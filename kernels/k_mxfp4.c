@@ -26,9 +26,7 @@ GK_INLINE size_t mxfp4_quant_impl(const float *x, void *vy, int64_t nrows, int64
     for (int64_t i = 0; i < nb; i++) {
         const float *xb = x + i * 32;
         uint8_t *o = y + i * QB;
-        float amax = 0.0f;
-        for (int j = 0; j < 32; j++)
-            if (amax < fabsf(xb[j])) amax = fabsf(xb[j]);
+        const float amax = gk_amax_n(xb, 32);
         const uint8_t e = amax > 0.0f ? (uint8_t)gk_cvtt_u8(floorf(log2f(amax)) - 2 + 127) : 0;
         const float d = gk_e8m0_half(e);
         o[0] = e;
@@ -36,11 +34,7 @@ GK_INLINE size_t mxfp4_quant_impl(const float *x, void *vy, int64_t nrows, int64
             MXFP4_SIMD_BLOCK(xb, o + 1, d);
             continue;
         }
-        for (int j = 0; j < 16; ++j) {
-            const int x0 = gk_best_index_fp4(xb[j], d);
-            const int x1 = gk_best_index_fp4(xb[16 + j], d);
-            o[1 + j] = (uint8_t)(x0 | (x1 << 4));
-        }
+        gk_fp4_pack_pairs(xb, 16, d, o + 1);
     }
     return (size_t)(nb * QB);
 }

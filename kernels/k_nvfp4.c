@@ -29,21 +29,14 @@ GK_INLINE size_t nvfp4_quant_impl(const float *x, void *vy, int64_t nrows, int64
         uint8_t *o = y + i * QB;
         for (int s = 0; s < 4; s++) {
             const float *xb = x + i * 64 + s * 16;
-            float amax = 0.0f;
-            for (int j = 0; j < 16; j++)
-                if (amax < fabsf(xb[j])) amax = fabsf(xb[j]);
-            const uint8_t ue = gk_fp32_to_ue4m3(amax / 6.0f);
+            const uint8_t ue = gk_fp32_to_ue4m3(gk_amax_n(xb, 16) / 6.0f);
             o[s] = ue;
             const float d = gk_ue4m3_half(ue);
             if (simd) {
                 NVFP4_SIMD_SUB(xb, o + 4 + s * 8, d);
                 continue;
             }
-            for (int j = 0; j < 8; ++j) {
-                const int x0 = gk_best_index_fp4(xb[j], d);
-                const int x1 = gk_best_index_fp4(xb[8 + j], d);
-                o[4 + s * 8 + j] = (uint8_t)(x0 | (x1 << 4));
-            }
+            gk_fp4_pack_pairs(xb, 8, d, o + 4 + s * 8);
         }
     }
     return (size_t)(nb * QB);

@@ -36,6 +36,12 @@
     GK_TARGET_AVX512 static size_t name##_avx512 GK_P_QUANT {                                \
         return name##_impl(x, vy, nrows, n_per_row, imatrix, 1);                              \
     }
+/* The same with NAME_scalar / NAME_avx2 only (the AVX-512 entry of GK_DOT2 uses the AVX2 one). */
+#define GK_KFN_QSIMD2(name)                                                                   \
+    static size_t name##_scalar GK_P_QUANT { return name##_impl(x, vy, nrows, n_per_row, imatrix, 0); } \
+    GK_TARGET_AVX2 static size_t name##_avx2 GK_P_QUANT {                                    \
+        return name##_impl(x, vy, nrows, n_per_row, imatrix, 1);                              \
+    }
 #define GK_DOT2(name) {name##_scalar, name##_avx2, NULL} /* AVX-512 uses the AVX2 kernel */
 #define GK_DOT3(name) {name##_scalar, name##_avx2, name##_avx512}
 #else
@@ -46,6 +52,7 @@
 #define GK_ISA3(name) {name##_scalar, NULL, NULL}
 #define GK_KFN_QSIMD(name) \
     static size_t name##_scalar GK_P_QUANT { return name##_impl(x, vy, nrows, n_per_row, imatrix, 0); }
+#define GK_KFN_QSIMD2(name) GK_KFN_QSIMD(name)
 #define GK_DOT2(name) {name##_scalar, NULL, NULL}
 #define GK_DOT3(name) {name##_scalar, NULL, NULL}
 #endif
@@ -93,6 +100,24 @@ GK_INLINE int gk_best_index_fp4(float x, float e) {
     return best;
 }
 
+/* max|x| of n values, NaN ignored (`if (amax < fabsf(v))`, as the FP4 reference quantizers). */
+GK_INLINE float gk_amax_n(const float *x, int n) {
+    float amax = 0.0f;
+    for (int j = 0; j < n; j++)
+        if (amax < fabsf(x[j])) amax = fabsf(x[j]);
+    return amax;
+}
+
+/* FP4 codes of 2*half values at scale d: byte j = code(x[j]) | code(x[half + j]) << 4 (MXFP4
+ * block: half 16; NVFP4 sub-block: half 8). */
+GK_INLINE void gk_fp4_pack_pairs(const float *x, int half, float d, uint8_t *qs) {
+    for (int j = 0; j < half; ++j) {
+        const int x0 = gk_best_index_fp4(x[j], d);
+        const int x1 = gk_best_index_fp4(x[half + j], d);
+        qs[j] = (uint8_t)(x0 | (x1 << 4));
+    }
+}
+
 /* E8M0 "half" value 2^(e-128) (§3.0). */
 GK_INLINE float gk_e8m0_half(uint8_t e) {
     uint32_t bits = e < 2 ? (0x00200000u << e) : ((uint32_t)(e - 1) << 23);
@@ -127,6 +152,36 @@ GK_INLINE uint8_t gk_fp32_to_ue4m3(float x) {
         if (e >= 15) return 0x7E;
     }
     return (uint8_t)((e << 3) | m);
+}
+
+/* IQ4_NL / IQ4_XS weights (§3.5): σ² = 2Σx²/n over the (super-)block; per 32-value
+ * sub-block w = qw*sqrt(σ²+x²) with an imatrix, else x². */
+GK_INLINE float gk_iq4_sigma2(const float *x, int n) {
+    float sigma2 = 0;
+    for (int j = 0; j < n; ++j) sigma2 += x[j] * x[j];
+    sigma2 *= 2.f / n;
+    return sigma2;
+}
+GK_INLINE void gk_iq4_weights(const float *xb, const float *qw, float sigma2, float *weight) {
+    if (qw) {
+        for (int j = 0; j < 32; ++j) weight[j] = qw[j] * sqrtf(sigma2 + xb[j] * xb[j]);
+    } else {
+        for (int j = 0; j < 32; ++j) weight[j] = xb[j] * xb[j];
+    }
+}
+
+/* Rows of n_per_row values in blocks of bs values and qb bytes: blk(x, out, the imatrix slice or
+ * NULL, simd) per block. blk is a constant at every call: it inlines. */
+typedef void (*gk_qblock_fn)(const float *x, uint8_t *out, const float *qw, int simd);
+GK_INLINE size_t gk_quant_block_rows(const float *x, void *vy, int64_t nrows, int64_t n_per_row,
+                                     const float *imatrix, int simd, int64_t bs, int64_t qb,
+                                     gk_qblock_fn blk) {
+    uint8_t *y = (uint8_t *)vy;
+    const int64_t nb = n_per_row / bs;
+    for (int64_t r = 0; r < nrows; r++)
+        for (int64_t ib = 0; ib < nb; ib++)
+            blk(x + r * n_per_row + ib * bs, y + (r * nb + ib) * qb, imatrix ? imatrix + bs * ib : NULL, simd);
+    return (size_t)(nrows * nb * qb);
 }
 
 /* IQ4 scale search of one sub-block of 32 (quantize_row_iq4_nl_impl with ntry = 7, §3.5):
