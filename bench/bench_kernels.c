@@ -8,6 +8,8 @@
  * for every type) against one activation row quantized by each side's own from_float; it is
  * reported both as MB/s of f32 and as GB/s of weight bytes read, and set against a plain read of
  * the same buffer in the same run (the single-core memory bandwidth limit, "read GB/s").
+ * --vdot-mib X sets the matrix size instead (0.5: inside the L2, which shows a kernel's compute
+ * limit); a timed run repeats passes over it until it has read at least 256 MiB.
  * --threads N adds our row quantization through gk_pool on N threads (scaling).
  * --json prints only a JSON list on stdout. */
 #include "ggml_dl.h"
@@ -26,7 +28,7 @@ int gk_bench_kernels(int argc, char **argv);
 
 #define ROW 4096
 #define MAX_RUNS 101
-#define VD_MIN_BYTES ((size_t)256 << 20) /* vec_dot weights: at least 8x a 32 MiB L3 */
+#define VD_PASS_BYTES ((size_t)256 << 20) /* each timed vec_dot pass reads at least this much */
 
 /* A plain read of n bytes: the bandwidth a kernel that reads the same bytes cannot beat. With
  * AVX2, four 32-byte loads per step into four sums (this reaches the memory limit; a 64-bit
@@ -60,9 +62,11 @@ __attribute__((target("avx2"))) static uint64_t read_all_avx2(const uint8_t *p, 
     return r ^ read_all_c(p + i, n - i);
 }
 #endif
+static int read_vec = -1; /* AVX2 available: asked once (cpuid is slow in a VM) */
 static uint64_t read_all(const uint8_t *p, size_t n) {
 #if defined(__x86_64__)
-    if (gk_cpu_isa() >= GK_ISA_AVX2) return read_all_avx2(p, n);
+    if (read_vec < 0) read_vec = gk_cpu_isa() >= GK_ISA_AVX2;
+    if (read_vec) return read_all_avx2(p, n);
 #endif
     return read_all_c(p, n);
 }
@@ -123,10 +127,12 @@ typedef struct {
 
 static void usage(FILE *o) {
     fprintf(o, "usage: ggufkit-bench kernels [--types q4_K,...] [--json] [--runs N] [--mib N] "
-               "[--threads N]\n"
+               "[--threads N] [--vdot-mib N]\n"
                "  --mib N      MiB of f32 input (default 256 = 64 Mi floats), rows of 4096\n"
                "  --runs N     runs per measurement, median reported (default 5, minimum 5)\n"
                "  --threads N  also measure our quantize on N threads through gk_pool\n"
+               "  --vdot-mib X the vec_dot weight matrix in MiB (default 256: far beyond the caches;\n"
+               "               0.5: inside L2, the kernels' compute limit; passes repeat to 256 MiB)\n"
                "env: GGUFKIT_ISA, GGUFKIT_GGML_DIR, GGUFKIT_GGML_VARIANT\n");
 }
 
@@ -138,18 +144,23 @@ int gk_bench_kernels(int argc, char **argv) {
     const char *types = NULL;
     int json = 0, runs = 5, threads = 0;
     long mib = 256;
+    double vdot_mib = 256;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--types") && i + 1 < argc) types = argv[++i];
         else if (!strcmp(argv[i], "--json")) json = 1;
         else if (!strcmp(argv[i], "--runs") && i + 1 < argc) runs = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--mib") && i + 1 < argc) mib = atol(argv[++i]);
         else if (!strcmp(argv[i], "--threads") && i + 1 < argc) threads = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "--vdot-mib") && i + 1 < argc) vdot_mib = atof(argv[++i]);
         else if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) { usage(stdout); return 0; }
         else { usage(stderr); return 2; }
     }
     if (runs < 5) runs = 5;
     if (runs > MAX_RUNS) runs = MAX_RUNS;
-    if (mib < 1 || mib > 4096 || threads < 0 || threads > 256) { usage(stderr); return 2; }
+    if (mib < 1 || mib > 4096 || !(vdot_mib >= 0.0625 && vdot_mib <= 4096) || threads < 0 || threads > 256) {
+        usage(stderr);
+        return 2;
+    }
     char bad[32];
     if (gk_check_type_list(types, bad, sizeof bad) != 0) {
         fprintf(stderr, "unknown type '%s'\n", bad);
@@ -260,7 +271,8 @@ int gk_bench_kernels(int argc, char **argv) {
             if (gtf) r->gdq = mb / median(t[1], runs);
         }
 
-        /* vec_dot: matrix (all rows, repeated to >= VD_MIN_BYTES) x one activation row */
+        /* vec_dot: a matrix of --vdot-mib MiB (the quantized rows, repeated or cut) x one
+         * activation row, passes repeated so that a timed run reads >= VD_PASS_BYTES */
         int gvt = gk_ggml_vec_dot_type(&g, ty);
         gk_ggml_vec_dot_t gvd = gk_ggml_vec_dot_fn(&g, ty);
         uint32_t vt = f->vec_dot_type;
@@ -269,13 +281,16 @@ int gk_bench_kernels(int argc, char **argv) {
         int ggml_ok = gvd && gvt >= 0 && gk_ggml_from_float(&g, (uint32_t)gvt);
         if (ours_ok) k.fn[vt].from_float(act, ao, ROW);
         if (ggml_ok) gk_ggml_from_float(&g, (uint32_t)gvt)(act, ag, ROW);
-        const int64_t vrows = qbytes >= VD_MIN_BYTES ? nrows : (int64_t)((VD_MIN_BYTES + row_size - 1) / row_size);
+        const size_t vtarget = (size_t)(vdot_mib * 1048576.0);
+        const int64_t vrows = (int64_t)((vtarget + row_size - 1) / row_size);
         const size_t vbytes = row_size * (size_t)vrows;
+        const int passes = vbytes >= VD_PASS_BYTES ? 1 : (int)((VD_PASS_BYTES + vbytes - 1) / vbytes);
         uint8_t *wv = (ours_ok || ggml_ok) ? malloc(vbytes) : NULL;
         if ((ours_ok || ggml_ok) && !wv) { fprintf(stderr, "ggufkit-bench: out of memory\n"); return 3; }
         for (int64_t rr = 0; wv && rr < vrows; rr++)
             memcpy(wv + (size_t)rr * row_size, w + (size_t)(rr % nrows) * row_size, row_size);
-        const double vmb = (double)vrows * ROW * 4.0 / 1e6;
+        const double vmb = (double)passes * (double)vrows * ROW * 4.0 / 1e6;
+        const double vgb = (double)passes * (double)vbytes / 1e9;
         volatile float sink = 0.0f;
         volatile uint64_t rsink = 0;
         double tr[MAX_RUNS];
@@ -284,30 +299,32 @@ int gk_bench_kernels(int argc, char **argv) {
             if (ours_ok) {
                 float s = 0.0f;
                 t0 = now();
-                for (int64_t rr = 0; rr < vrows; rr++) s += f->vec_dot(ROW, wv + (size_t)rr * row_size, ao);
+                for (int ps = 0; ps < passes; ps++)
+                    for (int64_t rr = 0; rr < vrows; rr++) s += f->vec_dot(ROW, wv + (size_t)rr * row_size, ao);
                 t[0][i] = now() - t0;
                 sink += s;
             }
             if (ggml_ok) {
                 float s = 0.0f, one;
                 t0 = now();
-                for (int64_t rr = 0; rr < vrows; rr++) {
-                    gvd(ROW, &one, 0, wv + (size_t)rr * row_size, 0, ag, 0, 1);
-                    s += one;
-                }
+                for (int ps = 0; ps < passes; ps++)
+                    for (int64_t rr = 0; rr < vrows; rr++) {
+                        gvd(ROW, &one, 0, wv + (size_t)rr * row_size, 0, ag, 0, 1);
+                        s += one;
+                    }
                 t[1][i] = now() - t0;
                 sink += s;
             }
             t0 = now();
-            rsink += read_all(wv, vbytes);
+            for (int ps = 0; ps < passes; ps++) rsink += read_all(wv, vbytes);
             tr[i] = now() - t0;
         }
         (void)sink;
         (void)rsink;
         free(wv);
-        if (ours_ok) { double m = median(t[0], runs); r->vd = vmb / m; r->wgbs = (double)vbytes / m / 1e9; }
-        if (ggml_ok) { double m = median(t[1], runs); r->gvd = vmb / m; r->gwgbs = (double)vbytes / m / 1e9; }
-        if (ours_ok || ggml_ok) r->rgbs = (double)vbytes / median(tr, runs) / 1e9;
+        if (ours_ok) { double m = median(t[0], runs); r->vd = vmb / m; r->wgbs = vgb / m; }
+        if (ggml_ok) { double m = median(t[1], runs); r->gvd = vmb / m; r->gwgbs = vgb / m; }
+        if (ours_ok || ggml_ok) r->rgbs = vgb / median(tr, runs);
 
         /* multi-threaded quantize through the pool */
         if (pool && f->quantize && !act_only) {
@@ -370,9 +387,9 @@ int gk_bench_kernels(int argc, char **argv) {
         }
         printf("\n]\n");
     } else {
-        printf("vec_dot: every weight row (repeated to >= %zu MiB, far beyond the caches) x one activation "
-               "row; 'read' is a plain single-core read of the same bytes in the same run, 'ours/read' "
-               "our vec_dot's share of it\n", VD_MIN_BYTES >> 20);
+        printf("vec_dot: a %g MiB weight matrix (the quantized rows repeated%s) x one activation row; "
+               "'read' is a plain single-core read of the same bytes in the same run, 'ours/read' our "
+               "vec_dot's share of it\n", vdot_mib, vdot_mib >= 64 ? ", far beyond the caches" : ", inside the caches");
     }
     gk_pool_free(pool);
     gk_ggml_unload(&g);
