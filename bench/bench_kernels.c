@@ -62,7 +62,9 @@ __attribute__((target("avx2"))) static uint64_t read_all_avx2(const uint8_t *p, 
     return r ^ read_all_c(p + i, n - i);
 }
 #endif
+#if defined(__x86_64__)
 static int read_vec = -1; /* AVX2 available: asked once (cpuid is slow in a VM) */
+#endif
 static uint64_t read_all(const uint8_t *p, size_t n) {
 #if defined(__x86_64__)
     if (read_vec < 0) read_vec = gk_cpu_isa() >= GK_ISA_AVX2;
