@@ -72,19 +72,15 @@ GK_INLINE float mxfp4_dot_impl(int64_t n, const void *vw, const void *va) {
 }
 static float mxfp4_dot_scalar GK_P_DOT { return mxfp4_dot_impl GK_A_DOT; }
 #if GK_X86
-/* AVX2 (maddubs) and AVX-512 (VNNI): integer inner sums per block, float scales, FMA; four
- * blocks per iteration. */
-#define MXFP4_DOT_BLK(NAME, TGT, DOTI8)                                                       \
-    TGT static inline __m256 NAME(const uint8_t *bw, const uint8_t *ba, __m256 acc, float *summs) { \
-        const __m256 d = _mm256_set1_ps(gk_h2f_f16c(ba) * gk_e8m0_half(bw[0]));              \
-        const __m256i x = _mm256_shuffle_epi8(gk_table16(gk_kvalues_fp4), gk_nibbles32(bw + 1)); \
-        const __m256i y = _mm256_loadu_si256((const __m256i *)(ba + 2));                      \
-        (void)summs;                                                                          \
-        return _mm256_fmadd_ps(d, _mm256_cvtepi32_ps(DOTI8(x, y)), acc);                      \
-    }
-MXFP4_DOT_BLK(mxfp4_dot_blk, GK_TARGET_AVX2, gk_dot_i8_i32)
-MXFP4_DOT_BLK(mxfp4_dot_blk_vnni, GK_TARGET_AVX512, gk_dot_i8_i32_vnni)
-GK_DOT_BLOCKS_VNNI_LOOP(mxfp4_dot, _avx2, GK_TARGET_AVX2, 17, 34)
+/* AVX2 per-block step (the tail of the AVX2 tile below): integer inner sums, float scales, FMA. */
+GK_TARGET_AVX2 static inline __m256 mxfp4_dot_blk(const uint8_t *bw, const uint8_t *ba, __m256 acc, float *summs) {
+    const __m256 d = _mm256_set1_ps(gk_h2f_f16c(ba) * gk_e8m0_half(bw[0]));
+    const __m256i x = _mm256_shuffle_epi8(gk_table16(gk_kvalues_fp4), gk_nibbles32(bw + 1));
+    const __m256i y = _mm256_loadu_si256((const __m256i *)(ba + 2));
+    (void)summs;
+    return _mm256_fmadd_ps(d, _mm256_cvtepi32_ps(gk_dot_i8_i32(x, y)), acc);
+}
+GK_DOT_BLOCKS_AVX2(mxfp4_dot, 17, 34)
 /* AVX2 tiles of eight blocks (kdot256.h): values + 12 unsigned, minus 12*y; the E8M0 scales
  * decoded as gk_e8m0_half for eight blocks at once. */
 GK_TARGET_AVX2 static inline __m256i mxfp4_t8_blk(const uint8_t *bw, const uint8_t *ba) {
@@ -101,41 +97,7 @@ GK_TARGET_AVX2 static inline __m256 mxfp4_t8_finish(const uint8_t *bw, const uin
     return _mm256_fmadd_ps(_mm256_mul_ps(gk_t8_f16(ba, 34), dw), _mm256_cvtepi32_ps(s), acc);
 }
 GK_T8_DOT(mxfp4_dot_t8, 17, 34, mxfp4_t8_blk, mxfp4_t8_finish, mxfp4_dot_avx2)
-/* AVX-512: two blocks per 512-bit vector, unsigned codes (VNNI) and the offset as 12*Σy. */
-GK_TARGET_AVX512 static inline __m512 mxfp4_dot_blk2(const uint8_t *bw, const uint8_t *ba, __m512 acc) {
-    const uint32_t h2 = (uint32_t)gk_ld16(ba) | ((uint32_t)gk_ld16(ba + 34) << 16);
-    const __m128 hv = _mm_cvtph_ps(_mm_cvtsi32_si128((int)h2));
-    const float d0 = _mm_cvtss_f32(hv) * gk_e8m0_half(bw[0]);
-    const float d1 = _mm_cvtss_f32(_mm_movehdup_ps(hv)) * gk_e8m0_half(bw[17]);
-    const __m512 d = _mm512_insertf32x8(_mm512_set1_ps(d0), _mm256_set1_ps(d1), 1);
-    const __m256i t = _mm256_inserti128_si256(_mm256_castsi128_si256(_mm_loadu_si128((const __m128i *)(bw + 1))),
-                                              _mm_loadu_si128((const __m128i *)(bw + 17 + 1)), 1);
-    __m512i z = _mm512_permutexvar_epi64(_mm512_setr_epi64(0, 1, 0, 1, 2, 3, 2, 3), _mm512_castsi256_si512(t));
-    z = _mm512_mask_blend_epi64(0xCC, z, _mm512_srli_epi16(z, 4));
-    z = _mm512_and_si512(z, _mm512_set1_epi8(0x0F));
-    static const int8_t tbl12[16] = {12, 13, 14, 15, 16, 18, 20, 24, 12, 11, 10, 9, 8, 6, 4, 0};
-    const __m512i xu = _mm512_shuffle_epi8(_mm512_broadcast_i32x4(_mm_loadu_si128((const __m128i *)tbl12)), z);
-    const __m512i y = _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_loadu_si256((const __m256i *)(ba + 2))),
-                                         _mm256_loadu_si256((const __m256i *)(ba + 36)), 1);
-    const __m512i p = _mm512_dpbusd_epi32(_mm512_setzero_si512(), xu, y);
-    const __m512i q = _mm512_dpbusd_epi32(_mm512_setzero_si512(), _mm512_set1_epi8(12), y);
-    return _mm512_fmadd_ps(d, _mm512_cvtepi32_ps(_mm512_sub_epi32(p, q)), acc);
-}
-GK_TARGET_AVX512 static float mxfp4_dot_b2(int64_t n, const void *vw, const void *va) {
-    const uint8_t *w = (const uint8_t *)vw, *a = (const uint8_t *)va;
-    __m512 acc0 = _mm512_setzero_ps(), acc1 = _mm512_setzero_ps();
-    const int64_t nb = n / 32;
-    int64_t ib = 0;
-    for (; ib + 3 < nb; ib += 4) {
-        acc0 = mxfp4_dot_blk2(w + ib * 17, a + ib * 34, acc0);
-        acc1 = mxfp4_dot_blk2(w + (ib + 2) * 17, a + (ib + 2) * 34, acc1);
-    }
-    __m256 acc = _mm256_setzero_ps();
-    float summs = 0;
-    for (; ib < nb; ib++) acc = mxfp4_dot_blk_vnni(w + ib * 17, a + ib * 34, acc, &summs);
-    return _mm512_reduce_add_ps(_mm512_add_ps(acc0, acc1)) + gk_hsum_ps(acc);
-}
-/* AVX-512 tiles of sixteen blocks (kdot512.h); rows shorter than a tile use the step above. */
+/* AVX-512 tiles of sixteen blocks (kdot512.h); rows shorter than a tile use the AVX2 tile. */
 GK_TARGET_AVX512 static inline __m512i mxfp4_t16_pair(const uint8_t *w0, const uint8_t *a0, const uint8_t *w1,
                                                       const uint8_t *a1) {
     static const uint8_t tbl12[16] = {12, 13, 14, 15, 16, 18, 20, 24, 12, 11, 10, 9, 8, 6, 4, 0};
@@ -161,7 +123,7 @@ GK_TARGET_AVX512 static inline __m512 mxfp4_t16_finish(const uint8_t *bw, const 
     const __m512 d = _mm512_mul_ps(GK_T16_F16(ba, 34, 0), mxfp4_t16_e8m0(bw));
     return _mm512_fmadd_ps(d, _mm512_cvtepi32_ps(s), acc);
 }
-GK_T16_DOT(mxfp4_dot_avx512, 17, 34, mxfp4_t16_pair, mxfp4_t16_finish, mxfp4_dot_b2)
+GK_T16_DOT(mxfp4_dot_avx512, 17, 34, mxfp4_t16_pair, mxfp4_t16_finish, mxfp4_dot_t8)
 #endif
 
 static int64_t mxfp4_validate(const void *data, size_t nbytes) {

@@ -50,65 +50,28 @@ GK_INLINE float q4_0_dot_impl(int64_t n, const void *vw, const void *va) {
 }
 static float q4_0_dot_scalar GK_P_DOT { return q4_0_dot_impl GK_A_DOT; }
 #if GK_X86
-/* AVX2 (maddubs) and AVX-512 (VNNI): integer inner sums per block, float scales, FMA; four
- * blocks per iteration. */
-#define Q4_0_DOT_BLK(NAME, TGT, DOTI8)                                                        \
-    TGT static inline __m256 NAME(const uint8_t *bw, const uint8_t *ba, __m256 acc, float *summs) { \
-        const __m256 d = gk_dprod_bcast(bw, ba);                                              \
-        const __m256i x = _mm256_sub_epi8(gk_nibbles32(bw + 2), _mm256_set1_epi8(8));          \
-        const __m256i y = _mm256_loadu_si256((const __m256i *)(ba + 2));                      \
-        (void)summs;                                                                          \
-        return _mm256_fmadd_ps(d, _mm256_cvtepi32_ps(DOTI8(x, y)), acc);                      \
-    }
-Q4_0_DOT_BLK(q4_0_dot_blk, GK_TARGET_AVX2, gk_dot_i8_i32)
-Q4_0_DOT_BLK(q4_0_dot_blk_vnni, GK_TARGET_AVX512, gk_dot_i8_i32_vnni)
-GK_DOT_BLOCKS_VNNI_LOOP(q4_0_dot, _avx2, GK_TARGET_AVX2, 18, 34)
+/* AVX2 per-block step (the tail of the AVX2 tile below): integer inner sums, float scales, FMA. */
+GK_TARGET_AVX2 static inline __m256 q4_0_dot_blk(const uint8_t *bw, const uint8_t *ba, __m256 acc, float *summs) {
+    const __m256 d = gk_dprod_bcast(bw, ba);
+    const __m256i x = _mm256_sub_epi8(gk_nibbles32(bw + 2), _mm256_set1_epi8(8));
+    const __m256i y = _mm256_loadu_si256((const __m256i *)(ba + 2));
+    (void)summs;
+    return _mm256_fmadd_ps(d, _mm256_cvtepi32_ps(gk_dot_i8_i32(x, y)), acc);
+}
+GK_DOT_BLOCKS_AVX2(q4_0_dot, 18, 34)
 /* AVX2 tiles of eight blocks (kdot256.h): unsigned codes, the -8 as 8*y in the int16 pair sums. */
 GK_TARGET_AVX2 static inline __m256i q4_0_t8_blk(const uint8_t *bw, const uint8_t *ba) {
     return gk_t8_dot_u8_off(gk_nibbles32(bw + 2), _mm256_loadu_si256((const __m256i *)(ba + 2)), _mm256_set1_epi8(8));
 }
 GK_T8_FINISH_D(q4_0_t8_finish, 18, 34)
 GK_T8_DOT(q4_0_dot_t8, 18, 34, q4_0_t8_blk, q4_0_t8_finish, q4_0_dot_avx2)
-/* AVX-512: two blocks per 512-bit vector, unsigned codes (VNNI) and the offset as 8*Σy. */
-GK_TARGET_AVX512 static inline __m512 q4_0_dot_blk2(const uint8_t *bw, const uint8_t *ba, __m512 acc) {
-    const uint64_t h4 = (uint64_t)gk_ld16(bw) | ((uint64_t)gk_ld16(ba) << 16) |
-                        ((uint64_t)gk_ld16(bw + 18) << 32) | ((uint64_t)gk_ld16(ba + 34) << 48);
-    const __m128 hv = _mm_cvtph_ps(_mm_cvtsi64_si128((long long)h4));
-    const __m512 d = _mm512_permutexvar_ps(_mm512_setr_epi32(0, 0, 0, 0, 0, 0, 0, 0, 2, 2, 2, 2, 2, 2, 2, 2),
-                                           _mm512_castps128_ps512(_mm_mul_ps(hv, _mm_movehdup_ps(hv))));
-    const __m256i t = _mm256_inserti128_si256(_mm256_castsi128_si256(_mm_loadu_si128((const __m128i *)(bw + 2))),
-                                              _mm_loadu_si128((const __m128i *)(bw + 18 + 2)), 1);
-    __m512i z = _mm512_permutexvar_epi64(_mm512_setr_epi64(0, 1, 0, 1, 2, 3, 2, 3), _mm512_castsi256_si512(t));
-    z = _mm512_mask_blend_epi64(0xCC, z, _mm512_srli_epi16(z, 4));
-    z = _mm512_and_si512(z, _mm512_set1_epi8(0x0F));
-    const __m512i xu = z;
-    const __m512i y = _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_loadu_si256((const __m256i *)(ba + 2))),
-                                         _mm256_loadu_si256((const __m256i *)(ba + 36)), 1);
-    const __m512i p = _mm512_dpbusd_epi32(_mm512_setzero_si512(), xu, y);
-    const __m512i q = _mm512_dpbusd_epi32(_mm512_setzero_si512(), _mm512_set1_epi8(8), y);
-    return _mm512_fmadd_ps(d, _mm512_cvtepi32_ps(_mm512_sub_epi32(p, q)), acc);
-}
-GK_TARGET_AVX512 static float q4_0_dot_b2(int64_t n, const void *vw, const void *va) {
-    const uint8_t *w = (const uint8_t *)vw, *a = (const uint8_t *)va;
-    __m512 acc0 = _mm512_setzero_ps(), acc1 = _mm512_setzero_ps();
-    const int64_t nb = n / 32;
-    int64_t ib = 0;
-    for (; ib + 3 < nb; ib += 4) {
-        acc0 = q4_0_dot_blk2(w + ib * 18, a + ib * 34, acc0);
-        acc1 = q4_0_dot_blk2(w + (ib + 2) * 18, a + (ib + 2) * 34, acc1);
-    }
-    __m256 acc = _mm256_setzero_ps();
-    float summs = 0;
-    for (; ib < nb; ib++) acc = q4_0_dot_blk_vnni(w + ib * 18, a + ib * 34, acc, &summs);
-    return _mm512_reduce_add_ps(_mm512_add_ps(acc0, acc1)) + gk_hsum_ps(acc);
-}
-/* AVX-512 tiles of sixteen blocks (kdot512.h); rows shorter than a tile use the step above. */
+/* AVX-512 tiles of sixteen blocks (kdot512.h); rows shorter than a tile use the AVX2 tile. */
 GK_TARGET_AVX512 static inline __m512i q4_0_t16_pair(const uint8_t *w0, const uint8_t *a0, const uint8_t *w1,
                                                      const uint8_t *a1) {
     return gk_t16_dot_off(gk_t16_nibbles_bc(w0 + 2, w1 + 2), gk_t16_q8(a0 + 2, a1 + 2), 8);
 }
 GK_T16_FINISH_D(q4_0_t16_finish, 18, 34)
-GK_T16_DOT(q4_0_dot_avx512, 18, 34, q4_0_t16_pair, q4_0_t16_finish, q4_0_dot_b2)
+GK_T16_DOT(q4_0_dot_avx512, 18, 34, q4_0_t16_pair, q4_0_t16_finish, q4_0_dot_t8)
 #endif
 
 static int64_t q4_0_validate(const void *data, size_t nbytes) {

@@ -60,15 +60,9 @@ static float q4_1_dot_scalar GK_P_DOT { return q4_1_dot_impl GK_A_DOT; }
 #if GK_X86
 /* AVX2 (also the AVX-512 tail of rows not a multiple of 16 blocks): integer inner sums per
  * block, float scales, FMA. */
-/* d*d and m*s of a block in one vector multiply: lane 0 and lane 1 of (dw, mw) x (da, sa). */
 GK_TARGET_AVX2 static inline __m256 q4_1_dot_blk(const uint8_t *bw, const uint8_t *ba, __m256 acc,
                                               __m128 *ms) {
-    const __m128 p = _mm_mul_ps(_mm_cvtph_ps(_mm_cvtsi32_si128((int)gk_ld32(bw))),
-                                _mm_cvtph_ps(_mm_cvtsi32_si128((int)gk_ld32(ba))));
-    *ms = _mm_add_ps(*ms, p);
-    const __m256i x = gk_nibbles32(bw + 4);
-    const __m256i y = _mm256_loadu_si256((const __m256i *)(ba + 4));
-    return _mm256_fmadd_ps(_mm256_broadcastss_ps(p), _mm256_cvtepi32_ps(gk_dot_u8_i32(x, y)), acc);
+    return gk_dot_dm_blk(bw, ba, gk_nibbles32(bw + 4), acc, ms);
 }
 #define q4_1_dotm_blk q4_1_dot_blk
 GK_DOT_BLOCKS_MS(q4_1_dotm, 20, 36)

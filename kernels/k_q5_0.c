@@ -47,22 +47,18 @@ GK_INLINE float q5_0_dot_impl(int64_t n, const void *vw, const void *va) {
 }
 static float q5_0_dot_scalar GK_P_DOT { return q5_0_dot_impl GK_A_DOT; }
 #if GK_X86
-/* AVX2 (maddubs) and AVX-512 (VNNI): integer inner sums per block, float scales, FMA; four
- * blocks per iteration. */
-#define Q5_0_DOT_BLK(NAME, TGT, DOTI8)                                                        \
-    TGT static inline __m256 NAME(const uint8_t *bw, const uint8_t *ba, __m256 acc, float *summs) { \
-        const __m256 d = gk_dprod_bcast(bw, ba);                                              \
-        /* (nibble | bit4) - 16 as int8: a clear 5th bit sets the top nibble to 0xF */        \
-        const __m256i x = _mm256_or_si256(gk_nibbles32(bw + 6),                               \
-                                          _mm256_andnot_si256(gk_bits32(gk_ld32(bw + 2)),     \
-                                                              _mm256_set1_epi8((char)0xF0))); \
-        const __m256i y = _mm256_loadu_si256((const __m256i *)(ba + 2));                      \
-        (void)summs;                                                                          \
-        return _mm256_fmadd_ps(d, _mm256_cvtepi32_ps(DOTI8(x, y)), acc);                      \
-    }
-Q5_0_DOT_BLK(q5_0_dot_blk, GK_TARGET_AVX2, gk_dot_i8_i32)
-Q5_0_DOT_BLK(q5_0_dot_blk_vnni, GK_TARGET_AVX512, gk_dot_i8_i32_vnni)
-GK_DOT_BLOCKS_VNNI_LOOP(q5_0_dot, _avx2, GK_TARGET_AVX2, 22, 34)
+/* AVX2 per-block step (the tail of the AVX2 tile below): integer inner sums, float scales, FMA. */
+GK_TARGET_AVX2 static inline __m256 q5_0_dot_blk(const uint8_t *bw, const uint8_t *ba, __m256 acc, float *summs) {
+    const __m256 d = gk_dprod_bcast(bw, ba);
+    /* (nibble | bit4) - 16 as int8: a clear 5th bit sets the top nibble to 0xF */
+    const __m256i x = _mm256_or_si256(gk_nibbles32(bw + 6),
+                                      _mm256_andnot_si256(gk_bits32(gk_ld32(bw + 2)),
+                                                          _mm256_set1_epi8((char)0xF0)));
+    const __m256i y = _mm256_loadu_si256((const __m256i *)(ba + 2));
+    (void)summs;
+    return _mm256_fmadd_ps(d, _mm256_cvtepi32_ps(gk_dot_i8_i32(x, y)), acc);
+}
+GK_DOT_BLOCKS_AVX2(q5_0_dot, 22, 34)
 /* AVX2 tiles of eight blocks (kdot256.h): codes 0..31 unsigned, the -16 as 16*y. */
 GK_TARGET_AVX2 static inline __m256i q5_0_t8_blk(const uint8_t *bw, const uint8_t *ba) {
     const __m256i xu = _mm256_or_si256(gk_nibbles32(bw + 6),
@@ -71,41 +67,7 @@ GK_TARGET_AVX2 static inline __m256i q5_0_t8_blk(const uint8_t *bw, const uint8_
 }
 GK_T8_FINISH_D(q5_0_t8_finish, 22, 34)
 GK_T8_DOT(q5_0_dot_t8, 22, 34, q5_0_t8_blk, q5_0_t8_finish, q5_0_dot_avx2)
-/* AVX-512: two blocks per 512-bit vector, codes 0..31 unsigned (VNNI) and the -16 as 16*Σy. */
-GK_TARGET_AVX512 static inline __m512 q5_0_dot_blk2(const uint8_t *bw, const uint8_t *ba, __m512 acc) {
-    const uint64_t h4 = (uint64_t)gk_ld16(bw) | ((uint64_t)gk_ld16(ba) << 16) |
-                        ((uint64_t)gk_ld16(bw + 22) << 32) | ((uint64_t)gk_ld16(ba + 34) << 48);
-    const __m128 hv = _mm_cvtph_ps(_mm_cvtsi64_si128((long long)h4));
-    const __m512 d = _mm512_permutexvar_ps(_mm512_setr_epi32(0, 0, 0, 0, 0, 0, 0, 0, 2, 2, 2, 2, 2, 2, 2, 2),
-                                           _mm512_castps128_ps512(_mm_mul_ps(hv, _mm_movehdup_ps(hv))));
-    const __m256i t = _mm256_inserti128_si256(_mm256_castsi128_si256(_mm_loadu_si128((const __m128i *)(bw + 6))),
-                                              _mm_loadu_si128((const __m128i *)(bw + 28)), 1);
-    __m512i z = _mm512_permutexvar_epi64(_mm512_setr_epi64(0, 1, 0, 1, 2, 3, 2, 3), _mm512_castsi256_si512(t));
-    z = _mm512_mask_blend_epi64(0xCC, z, _mm512_srli_epi16(z, 4));
-    z = _mm512_and_si512(z, _mm512_set1_epi8(0x0F));
-    const __mmask64 k = _cvtu64_mask64((uint64_t)gk_ld32(bw + 2) | ((uint64_t)gk_ld32(bw + 24) << 32));
-    const __m512i xu = _mm512_mask_add_epi8(z, k, z, _mm512_set1_epi8(16));
-    const __m512i y = _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_loadu_si256((const __m256i *)(ba + 2))),
-                                         _mm256_loadu_si256((const __m256i *)(ba + 36)), 1);
-    const __m512i p = _mm512_dpbusd_epi32(_mm512_setzero_si512(), xu, y);
-    const __m512i q = _mm512_dpbusd_epi32(_mm512_setzero_si512(), _mm512_set1_epi8(16), y);
-    return _mm512_fmadd_ps(d, _mm512_cvtepi32_ps(_mm512_sub_epi32(p, q)), acc);
-}
-GK_TARGET_AVX512 static float q5_0_dot_b2(int64_t n, const void *vw, const void *va) {
-    const uint8_t *w = (const uint8_t *)vw, *a = (const uint8_t *)va;
-    __m512 acc0 = _mm512_setzero_ps(), acc1 = _mm512_setzero_ps();
-    const int64_t nb = n / 32;
-    int64_t ib = 0;
-    for (; ib + 3 < nb; ib += 4) {
-        acc0 = q5_0_dot_blk2(w + ib * 22, a + ib * 34, acc0);
-        acc1 = q5_0_dot_blk2(w + (ib + 2) * 22, a + (ib + 2) * 34, acc1);
-    }
-    __m256 acc = _mm256_setzero_ps();
-    float summs = 0;
-    for (; ib < nb; ib++) acc = q5_0_dot_blk_vnni(w + ib * 22, a + ib * 34, acc, &summs);
-    return _mm512_reduce_add_ps(_mm512_add_ps(acc0, acc1)) + gk_hsum_ps(acc);
-}
-/* AVX-512 tiles of sixteen blocks (kdot512.h); rows shorter than a tile use the step above. */
+/* AVX-512 tiles of sixteen blocks (kdot512.h); rows shorter than a tile use the AVX2 tile. */
 GK_TARGET_AVX512 static inline __m512i q5_0_t16_pair(const uint8_t *w0, const uint8_t *a0, const uint8_t *w1,
                                                      const uint8_t *a1) {
     const __m512i z = gk_t16_nibbles_bc(w0 + 6, w1 + 6);
@@ -113,7 +75,7 @@ GK_TARGET_AVX512 static inline __m512i q5_0_t16_pair(const uint8_t *w0, const ui
     return gk_t16_dot_off(_mm512_mask_add_epi8(z, k, z, _mm512_set1_epi8(16)), gk_t16_q8(a0 + 2, a1 + 2), 16);
 }
 GK_T16_FINISH_D(q5_0_t16_finish, 22, 34)
-GK_T16_DOT(q5_0_dot_avx512, 22, 34, q5_0_t16_pair, q5_0_t16_finish, q5_0_dot_b2)
+GK_T16_DOT(q5_0_dot_avx512, 22, 34, q5_0_t16_pair, q5_0_t16_finish, q5_0_dot_t8)
 #endif
 
 static int64_t q5_0_validate(const void *data, size_t nbytes) {

@@ -360,10 +360,10 @@ GK_TARGET_AVX2 static inline __m256i gk_dot_u8_i32(__m256i x, __m256i y) {
         return name##_loop(n, vw, va);                                                      \
     }
 
-/* The same with an AVX-512 VNNI step for the AVX-512 instance: NAME##_blk (AVX2) and
- * NAME##_blk_vnni (AVX-512), usually both from one body macro; four blocks per iteration. */
-#define GK_DOT_BLOCKS_VNNI_LOOP(name, sfx, TGT, QBW, QBA)                                    \
-    TGT static float name##sfx(int64_t n, const void *vw, const void *va) {                  \
+/* AVX2 only: NAME_avx2 over 32-blocks from the per-block step NAME##_blk, four blocks per
+ * iteration into four accumulators (the per-block tails of the AVX2 tiles, kdot256.h). */
+#define GK_DOT_BLOCKS_AVX2(name, QBW, QBA)                                                   \
+    GK_TARGET_AVX2 static float name##_avx2(int64_t n, const void *vw, const void *va) {     \
         const uint8_t *w = (const uint8_t *)vw, *a = (const uint8_t *)va;                   \
         __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();                      \
         __m256 acc2 = _mm256_setzero_ps(), acc3 = _mm256_setzero_ps();                      \
@@ -371,31 +371,16 @@ GK_TARGET_AVX2 static inline __m256i gk_dot_u8_i32(__m256i x, __m256i y) {
         const int64_t nb = n / 32;                                                          \
         int64_t ib = 0;                                                                     \
         for (; ib + 3 < nb; ib += 4) {                                                      \
-            acc0 = GK_DOT_BLK_##sfx(name)(w + ib * (QBW), a + ib * (QBA), acc0, &summs0);   \
-            acc1 = GK_DOT_BLK_##sfx(name)(w + (ib + 1) * (QBW), a + (ib + 1) * (QBA), acc1, &summs1); \
-            acc2 = GK_DOT_BLK_##sfx(name)(w + (ib + 2) * (QBW), a + (ib + 2) * (QBA), acc2, &summs0); \
-            acc3 = GK_DOT_BLK_##sfx(name)(w + (ib + 3) * (QBW), a + (ib + 3) * (QBA), acc3, &summs1); \
+            acc0 = name##_blk(w + ib * (QBW), a + ib * (QBA), acc0, &summs0);                \
+            acc1 = name##_blk(w + (ib + 1) * (QBW), a + (ib + 1) * (QBA), acc1, &summs1);    \
+            acc2 = name##_blk(w + (ib + 2) * (QBW), a + (ib + 2) * (QBA), acc2, &summs0);    \
+            acc3 = name##_blk(w + (ib + 3) * (QBW), a + (ib + 3) * (QBA), acc3, &summs1);    \
         }                                                                                   \
-        for (; ib < nb; ib++)                                                               \
-            acc0 = GK_DOT_BLK_##sfx(name)(w + ib * (QBW), a + ib * (QBA), acc0, &summs0);   \
+        for (; ib < nb; ib++) acc0 = name##_blk(w + ib * (QBW), a + ib * (QBA), acc0, &summs0); \
         acc0 = _mm256_add_ps(acc0, acc2);                                                   \
         acc1 = _mm256_add_ps(acc1, acc3);                                                   \
         return gk_hsum_ps(_mm256_add_ps(acc0, acc1)) + (summs0 + summs1);                   \
     }
-#define GK_DOT_BLK__avx2(name) name##_blk
-#define GK_DOT_BLK__avx512(name) name##_blk_vnni
-#define GK_DOT_BLOCKS_VNNI(name, QBW, QBA)                                                   \
-    GK_DOT_BLOCKS_VNNI_LOOP(name, _avx2, GK_TARGET_AVX2, QBW, QBA)                            \
-    GK_DOT_BLOCKS_VNNI_LOOP(name, _avx512, GK_TARGET_AVX512, QBW, QBA)
-/* gk_dot_i8_i32 with VNNI: the same sign trick, one vpdpbusd. */
-GK_TARGET_AVX512 static inline __m256i gk_dot_i8_i32_vnni(__m256i x, __m256i y) {
-    const __m256i ax = _mm256_sign_epi8(x, x), sy = _mm256_sign_epi8(y, x);
-    return _mm256_dpbusd_epi32(_mm256_setzero_si256(), ax, sy);
-}
-/* unsigned x (0..255) times signed y, VNNI. */
-GK_TARGET_AVX512 static inline __m256i gk_dot_u8_i32_vnni(__m256i x, __m256i y) {
-    return _mm256_dpbusd_epi32(_mm256_setzero_si256(), x, y);
-}
 
 /* 32 int8 lanes -> 32 floats times d (one multiply per value, as the scalar code). */
 GK_TARGET_AVX2 static inline void gk_store_i8x32_mul(__m256i q, __m256 d, float *y) {
@@ -404,6 +389,16 @@ GK_TARGET_AVX2 static inline void gk_store_i8x32_mul(__m256i q, __m256 d, float 
     _mm256_storeu_ps(y + 8, _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_srli_si128(lo, 8))), d));
     _mm256_storeu_ps(y + 16, _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(hi)), d));
     _mm256_storeu_ps(y + 24, _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_srli_si128(hi, 8))), d));
+}
+/* One Q4_1/Q5_1 block against its Q8_1 block, given the codes x (0..31): (d_w, m_w) x (d_a, s_a)
+ * in one multiply; lane 0 scales the integer sum into acc, lane 1 (m_w*s_a) adds up in *ms. */
+GK_TARGET_AVX2 static inline __m256 gk_dot_dm_blk(const uint8_t *bw, const uint8_t *ba, __m256i x, __m256 acc,
+                                                  __m128 *ms) {
+    const __m128 p = _mm_mul_ps(_mm_cvtph_ps(_mm_cvtsi32_si128((int)gk_ld32(bw))),
+                                _mm_cvtph_ps(_mm_cvtsi32_si128((int)gk_ld32(ba))));
+    *ms = _mm_add_ps(*ms, p);
+    const __m256i y = _mm256_loadu_si256((const __m256i *)(ba + 4));
+    return _mm256_fmadd_ps(_mm256_broadcastss_ps(p), _mm256_cvtepi32_ps(gk_dot_u8_i32(x, y)), acc);
 }
 /* The same for types with a min term carried as lane 1 of a __m128 (Q4_1, Q5_1 x Q8_1). */
 #define GK_DOT_BLOCKS_MS(name, QBW, QBA)                                                     \
